@@ -1,0 +1,273 @@
+{#
+    Checks of raw rows against the column contract (config.meta of each source column).
+    Reasons, chosen to match the fault classes of carecensus.faults:
+      missing_value       a required value (config.meta required: true) is blank
+      unparseable_date    a date that is not an ISO YYYY-MM-DD calendar date
+      invalid_value       an integer, decimal or year code that does not parse
+      unknown_code        a code not in its code list (or not valid in the file's year)
+      year_code_mismatch  YEAR_CODE disagrees with the year folder
+      missing_column      the file lacks a contract column (from its since_year_code on): every row
+                          of the file, and the file itself in base_census_extract__file_issues
+      truncated_last_line the file's last line has no newline: the row is cut short
+      too_many_fields     a row with more fields than its header
+    The cross-row reasons (duplicate_child_row, conflicting_episode_rows, overlapping_episode)
+    are in census_duplicate_issues() and the episode issues model.
+#}
+
+{% macro census_issue_select(relation, column_name, offending_value, reason, detail, condition, code_list=none, code_expression=none) -%}
+    select
+        source_file,
+        source_row_number,
+        {{ column_name }} as column_name,
+        {{ offending_value }} as offending_value,
+        '{{ reason }}' as reason,
+        {{ detail }} as detail
+    from {{ relation }}
+    {%- if code_list %}
+    left join {{ ref(code_list) }} as code_list
+        on {{ code_expression }} = code_list.code
+    {%- endif %}
+    where {{ condition }}
+{%- endmacro %}
+
+
+{#
+    The code list check for one column, to use with census_issue_select(code_list=...): the code
+    is not in the list, or not valid in the file's year. (A left join, not a correlated subquery:
+    the code lists are unique on code, and a hash join is fast on a million rows.)
+#}
+{% macro census_code_condition(year_expression) -%}
+    (
+        code_list.code is null
+        or {{ year_expression }} < coalesce(code_list.first_year_code, 0)
+        or {{ year_expression }} > coalesce(code_list.last_year_code, 999999)
+    )
+{%- endmacro %}
+
+
+{# Is a column present in the file header (header_columns is ',COL1,COL2,'). #}
+{% macro census_in_header(name) -%}
+    {{ dbt.position("'," ~ name ~ ",'", 'header_columns') }} > 0
+{%- endmacro %}
+
+
+{#
+    Row-level issues of one raw table, as a union of selects over `relation`, which must carry the
+    base columns plus folder_year_number, header_columns and is_truncated_row (see the issues models).
+    Rows whose last line is truncated get that one reason only; the other value checks apply to
+    columns present in the file (a missing column is reported once per row as missing_column).
+#}
+{% macro census_row_issues(source_name, table_name, relation) -%}
+    {%- set declared = census_source_columns(source_name, table_name) -%}
+    {%- set selects = [] -%}
+    {%- set applies = "(folder_year_number is null or folder_year_number >= {since})" -%}
+
+    {%- do selects.append(census_issue_select(
+        relation, 'cast(null as ' ~ dbt.type_string() ~ ')', 'cast(null as ' ~ dbt.type_string() ~ ')',
+        'truncated_last_line', "'the last line of the file has no newline: the row is cut short'",
+        'is_truncated_row')) -%}
+    {%- do selects.append(census_issue_select(
+        relation, 'cast(null as ' ~ dbt.type_string() ~ ')', 'extra_field_value',
+        'too_many_fields', "'the row has more fields than the header'",
+        'extra_field_value is not null and not is_truncated_row')) -%}
+
+    {%- for c in declared -%}
+        {%- set name_literal = "'" ~ c.name ~ "'" -%}
+        {%- set in_year = applies.format(since=c.since) if c.since else 'true' -%}
+        {%- set checkable = 'not is_truncated_row and ' ~ census_in_header(c.name) -%}
+
+        {#- every contract column must be in the header from its since_year_code on, even where its values may be blank -#}
+        {%- do selects.append(census_issue_select(
+            relation, name_literal, "cast(null as " ~ dbt.type_string() ~ ")", 'missing_column',
+            "'the file has no " ~ c.name ~ " column'",
+            'not is_truncated_row and not (' ~ census_in_header(c.name) ~ ') and ' ~ in_year)) -%}
+        {%- if c.required -%}
+            {%- do selects.append(census_issue_select(
+                relation, name_literal, c.column, 'missing_value', "'a required value is blank'",
+                checkable ~ ' and ' ~ c.column ~ ' is null and ' ~ in_year)) -%}
+        {%- endif -%}
+
+        {%- set present = checkable ~ ' and ' ~ c.column ~ ' is not null and ' -%}
+        {%- if c.format == 'date' -%}
+            {%- do selects.append(census_issue_select(
+                relation, name_literal, c.column, 'unparseable_date', "'not an ISO YYYY-MM-DD calendar date'",
+                present ~ '(not ' ~ census_matches(c.column, '[0-9]{4}-[0-9]{2}-[0-9]{2}') ~ ' or '
+                ~ census_safe_cast(c.column, 'date') ~ ' is null)')) -%}
+        {%- elif c.format == 'integer' -%}
+            {%- do selects.append(census_issue_select(
+                relation, name_literal, c.column, 'invalid_value', "'not a whole number'",
+                present ~ 'not ' ~ census_matches(c.column, '[0-9]{1,18}'))) -%}
+        {%- elif c.format == 'signed_integer' -%}
+            {%- do selects.append(census_issue_select(
+                relation, name_literal, c.column, 'invalid_value', "'not a whole number'",
+                present ~ 'not ' ~ census_matches(c.column, '-?[0-9]{1,9}'))) -%}
+        {%- elif c.format == 'decimal' -%}
+            {%- do selects.append(census_issue_select(
+                relation, name_literal, c.column, 'invalid_value', "'not a decimal number'",
+                present ~ 'not ' ~ census_matches(c.column, '[0-9]{1,9}([.][0-9]{1,6})?'))) -%}
+        {%- elif c.format == 'year_code' -%}
+            {%- do selects.append(census_issue_select(
+                relation, name_literal, c.column, 'invalid_value', "'not a six-digit reporting year'",
+                present ~ 'not ' ~ census_matches(c.column, '[0-9]{6}'))) -%}
+            {%- do selects.append(census_issue_select(
+                relation, name_literal, c.column, 'year_code_mismatch',
+                dbt.concat(["'the file is in year folder '", 'folder_year_code']),
+                present ~ census_matches(c.column, '[0-9]{6}') ~ ' and ' ~ c.column
+                ~ ' <> coalesce(folder_year_code, \'\')')) -%}
+        {%- elif c.format == 'code' -%}
+            {%- do selects.append(census_issue_select(
+                relation, name_literal, c.column, 'unknown_code', "'not in " ~ c.code_list ~ " for the file''s year'",
+                present ~ census_code_condition('coalesce(folder_year_number, 0)'),
+                code_list=c.code_list, code_expression=c.column)) -%}
+        {%- elif c.format == 'code_set' -%}
+            {#- a |-separated list of codes: each part must be in the code list (up to 12 parts, one per code) -#}
+            {%- for n in range(1, 13) -%}
+                {%- set part = dbt.split_part(c.column, "'|'", n) -%}
+                {%- do selects.append(census_issue_select(
+                    relation, name_literal, c.column, 'unknown_code',
+                    "'listed code " ~ n ~ " is not in " ~ c.code_list ~ "'",
+                    present ~ part ~ " <> '' and " ~ census_code_condition('coalesce(folder_year_number, 0)'),
+                    code_list=c.code_list, code_expression=part)) -%}
+            {%- endfor -%}
+            {%- do selects.append(census_issue_select(
+                relation, name_literal, c.column, 'unknown_code', "'more than 12 codes listed'",
+                present ~ dbt.split_part(c.column, "'|'", 13) ~ " <> ''")) -%}
+        {%- elif c.format == 'local_authority' -%}
+            {%- do selects.append(census_issue_select(
+                relation, name_literal, c.column, 'unknown_code', "'not a Welsh local authority code'",
+                present ~ c.column ~ ' not in (select local_authority_code from ' ~ ref('ref_local_authorities') ~ ')')) -%}
+        {%- elif c.format == 'lsoa' -%}
+            {%- do selects.append(census_issue_select(
+                relation, name_literal, c.column, 'unknown_code',
+                "'neither a Welsh LSOA of the lookup nor an English E01 code'",
+                present ~ 'not ' ~ census_matches(c.column, 'E01[0-9]{6}') ~ ' and ' ~ c.column
+                ~ ' not in (select lsoa_code from ' ~ ref('ref_lsoa_local_authorities') ~ ')')) -%}
+        {%- endif -%}
+    {%- endfor -%}
+
+    {{ selects | join('\n\n    union all\n\n    ') }}
+{%- endmacro %}
+
+
+{#
+    Rows that repeat a key within one file. The first row (in file order) is kept; every later
+    copy is quarantined: once with no column when it is an exact copy, else once per column on
+    which it disagrees with the first row.
+#}
+{% macro census_duplicate_issues(source_name, table_name, relation, key_columns, reason, what) -%}
+    {%- set declared = census_source_columns(source_name, table_name) -%}
+    {%- set compared = [] -%}
+    {%- for c in declared if c.column not in key_columns -%}{%- do compared.append(c) -%}{%- endfor -%}
+    {%- set key_list = key_columns | join(', ') -%}
+    {%- set join_condition = [] -%}
+    {%- for k in key_columns -%}{%- do join_condition.append('copies.' ~ k ~ ' = firsts.' ~ k) -%}{%- endfor -%}
+    {%- set differs = [] -%}
+    {%- for c in compared -%}
+        {%- do differs.append('coalesce(copies.' ~ c.column ~ ", '~') <> coalesce(firsts." ~ c.column ~ ", '~')") -%}
+    {%- endfor %}
+    select
+        copies.source_file,
+        copies.source_row_number,
+        cast(null as {{ dbt.type_string() }}) as column_name,
+        cast(null as {{ dbt.type_string() }}) as offending_value,
+        '{{ reason }}' as reason,
+        {{ dbt.concat(["'exact copy of " ~ what ~ " at row '", census_safe_cast('firsts.source_row_number', dbt.type_string())]) }} as detail
+    from {{ relation }} as copies
+    inner join {{ relation }} as firsts
+        on copies.source_file = firsts.source_file
+        and {{ join_condition | join(' and ') }}
+        and firsts.copy_number = 1
+    where copies.copy_number > 1
+        and not ({{ differs | join(' or ') }})
+    {%- for c in compared %}
+
+    union all
+
+    select
+        copies.source_file,
+        copies.source_row_number,
+        '{{ c.name }}' as column_name,
+        copies.{{ c.column }} as offending_value,
+        '{{ reason }}' as reason,
+        {{ dbt.concat([
+            "'" ~ what ~ " repeated: row '",
+            census_safe_cast('firsts.source_row_number', dbt.type_string()),
+            "' has '",
+            "coalesce(firsts." ~ c.column ~ ", '(blank)')"]) }} as detail
+    from {{ relation }} as copies
+    inner join {{ relation }} as firsts
+        on copies.source_file = firsts.source_file
+        and {{ join_condition | join(' and ') }}
+        and firsts.copy_number = 1
+    where copies.copy_number > 1
+        and coalesce(copies.{{ c.column }}, '~') <> coalesce(firsts.{{ c.column }}, '~')
+    {%- endfor %}
+{%- endmacro %}
+
+
+{#
+    The rows of a base model with what the checks need from their file: the folder year as a
+    number, the header's columns and whether the row is the file's truncated last line.
+#}
+{% macro census_rows_in_files(base_model) -%}
+    select
+        rows_read.*,
+        files.folder_year_number,
+        files.header_columns,
+        coalesce(
+            files.is_last_line_truncated and rows_read.source_row_number = files.data_row_count, false
+        ) as is_truncated_row
+    from {{ ref(base_model) }} as rows_read
+    left join {{ ref('base_census_extract__files') }} as files
+        on rows_read.source_file = files.source_file
+{%- endmacro %}
+
+
+{# A checked 0/1(/9) flag as a boolean: 1 true, 0 false, anything else (9 not known, blank) null. #}
+{% macro census_flag(column) -%}
+    case {{ column }} when '1' then true when '0' then false end
+{%- endmacro %}
+
+
+{# The rows of a base model that have no issue at all (as a select over two import CTEs). #}
+{% macro census_clean_rows(rows_cte, issues_cte) -%}
+    select {{ rows_cte }}.*
+    from {{ rows_cte }}
+    left join (
+        select distinct
+            source_file,
+            source_row_number
+        from {{ issues_cte }}
+    ) as rows_with_issues
+        on
+            {{ rows_cte }}.source_file = rows_with_issues.source_file
+            and {{ rows_cte }}.source_row_number = rows_with_issues.source_row_number
+    where rows_with_issues.source_file is null
+{%- endmacro %}
+
+
+{# Files that lack a contract column (from the column's since_year_code on): one row per file and column. #}
+{% macro census_missing_column_files(files_relation, tables) -%}
+    {%- set selects = [] -%}
+    {%- for source_name, table_name in tables -%}
+        {%- for c in census_source_columns(source_name, table_name) -%}
+            {%- set in_year = '(folder_year_number is null or folder_year_number >= ' ~ c.since ~ ')' if c.since else 'true' -%}
+            {%- do selects.append(
+                "select source_file, 'missing_column' as reason, '" ~ c.name ~ "' as column_name, "
+                ~ "'the file has no " ~ c.name ~ " column: every row is quarantined' as detail "
+                ~ "from " ~ files_relation ~ " where table_path = '" ~ source_name ~ "/" ~ table_name ~ "' "
+                ~ "and size_bytes > 0 and is_valid_utf8 and not (" ~ census_in_header(c.name) ~ ") and " ~ in_year) -%}
+        {%- endfor -%}
+    {%- endfor -%}
+    {%- if selects -%}
+        {{ selects | join('\n    union all\n    ') }}
+    {%- else -%}
+        select
+            source_file,
+            'missing_column' as reason,
+            cast(null as {{ dbt.type_string() }}) as column_name,
+            cast(null as {{ dbt.type_string() }}) as detail
+        from {{ files_relation }}
+        where 1 = 0
+    {%- endif -%}
+{%- endmacro %}

@@ -1,0 +1,98 @@
+{#
+    Dispatched macros of our own: a duckdb__ implementation for the warehouse we run on and a
+    default__ one in plain SQL (or a clear error) for any other adapter. Models call these instead
+    of writing DuckDB-only syntax.
+#}
+
+{# A hex digest of a string expression, used for pseudonymous keys. #}
+{% macro census_hash(expression) -%}
+    {{ return(adapter.dispatch('census_hash', 'welsh_care_census')(expression)) }}
+{%- endmacro %}
+
+{% macro duckdb__census_hash(expression) -%}
+    sha256({{ expression }})
+{%- endmacro %}
+
+{% macro default__census_hash(expression) -%}
+    {{ dbt.hash(expression) }}
+{%- endmacro %}
+
+
+{# True when a text expression matches a regular expression as a whole. #}
+{% macro census_matches(expression, pattern) -%}
+    {{ return(adapter.dispatch('census_matches', 'welsh_care_census')(expression, pattern)) }}
+{%- endmacro %}
+
+{% macro duckdb__census_matches(expression, pattern) -%}
+    regexp_full_match({{ expression }}, '{{ pattern }}')
+{%- endmacro %}
+
+{% macro default__census_matches(expression, pattern) -%}
+    ({{ expression }} ~ '^(?:{{ pattern }})$')
+{%- endmacro %}
+
+
+{# A blob's text when it is valid UTF-8, else null (never an error). #}
+{% macro census_decode_utf8(expression) -%}
+    {{ return(adapter.dispatch('census_decode_utf8', 'welsh_care_census')(expression)) }}
+{%- endmacro %}
+
+{% macro duckdb__census_decode_utf8(expression) -%}
+    try(decode({{ expression }}))
+{%- endmacro %}
+
+{% macro default__census_decode_utf8(expression) -%}
+    {{ exceptions.raise_compiler_error('census_decode_utf8 is only implemented for duckdb') }}
+{%- endmacro %}
+
+
+{# The number of lines of a text that are not blank (how many records a CSV reader sees). #}
+{% macro census_count_nonblank_lines(expression) -%}
+    {{ return(adapter.dispatch('census_count_nonblank_lines', 'welsh_care_census')(expression)) }}
+{%- endmacro %}
+
+{% macro duckdb__census_count_nonblank_lines(expression) -%}
+    len(list_filter(string_split({{ expression }}, chr(10)), lambda line: trim(replace(line, chr(13), '')) <> ''))
+{%- endmacro %}
+
+{% macro default__census_count_nonblank_lines(expression) -%}
+    {{ exceptions.raise_compiler_error('census_count_nonblank_lines is only implemented for duckdb') }}
+{%- endmacro %}
+
+
+{# The newline character as an expression. #}
+{% macro census_newline() -%}
+    {{ return(adapter.dispatch('census_newline', 'welsh_care_census')()) }}
+{%- endmacro %}
+
+{% macro default__census_newline() -%}
+    chr(10)
+{%- endmacro %}
+
+
+{# The last non-blank line of a text (without its line ending). #}
+{% macro census_last_line(expression) -%}
+    {{ return(adapter.dispatch('census_last_line', 'welsh_care_census')(expression)) }}
+{%- endmacro %}
+
+{% macro duckdb__census_last_line(expression) -%}
+    list_filter(string_split(replace({{ expression }}, chr(13), ''), chr(10)), lambda line: trim(line) <> '')[-1]
+{%- endmacro %}
+
+{% macro default__census_last_line(expression) -%}
+    {{ exceptions.raise_compiler_error('census_last_line is only implemented for duckdb') }}
+{%- endmacro %}
+
+
+{# A cast that gives null instead of an error (dbt.safe_cast is a plain cast on duckdb). #}
+{% macro census_safe_cast(expression, data_type) -%}
+    {{ return(adapter.dispatch('census_safe_cast', 'welsh_care_census')(expression, data_type)) }}
+{%- endmacro %}
+
+{% macro duckdb__census_safe_cast(expression, data_type) -%}
+    try_cast({{ expression }} as {{ data_type }})
+{%- endmacro %}
+
+{% macro default__census_safe_cast(expression, data_type) -%}
+    {{ dbt.safe_cast(expression, data_type) }}
+{%- endmacro %}

@@ -1,0 +1,61 @@
+with
+
+source as (
+    select * from {{ source('census_extract', 'files') }}
+),
+
+decoded as (
+    select
+        {{ census_relative_path('filename') }} as source_file,
+        size as size_bytes,
+        {{ census_decode_utf8('content') }} as content_text
+    from source
+),
+
+described as (
+    select
+        source_file,
+        size_bytes,
+        content_text,
+        {{ dbt.split_part('source_file', "'/'", 1) }} as census,
+        {{ dbt.split_part('source_file', "'/'", 2) }} as folder_year_code,
+        replace({{ dbt.split_part('source_file', "'/'", 3) }}, '.csv', '') as table_name,
+        content_text is not null as is_valid_utf8,
+        replace(
+            {{ dbt.split_part('content_text', census_newline(), 1) }}, chr(13), ''
+        ) as header_line,
+        {{ census_last_line('content_text') }} as last_line
+    from decoded
+),
+
+final as (
+    select
+        source_file,
+        census,
+        folder_year_code,
+        table_name,
+        {{ dbt.concat(['census', "'/'", 'table_name']) }} as table_path,
+        case
+            when {{ census_matches('folder_year_code', '[0-9]{6}') }}
+                then {{ census_safe_cast('folder_year_code', dbt.type_int()) }}
+        end as folder_year_number,
+        size_bytes,
+        is_valid_utf8,
+        {{ dbt.concat(["','", "replace(replace(coalesce(header_line, ''), '\"', ''), ' ', '')", "','"]) }}
+            as header_columns,
+        greatest({{ census_count_nonblank_lines('content_text') }} - 1, 0) as data_row_count,
+        coalesce({{ dbt.right('content_text', '1') }} = {{ census_newline() }}, false) as ends_with_newline,
+        -- a last line without a newline and with fewer fields than the header has been cut short
+        coalesce(
+            {{ dbt.right('content_text', '1') }} <> {{ census_newline() }}
+            and {{ dbt.length('last_line') }} - {{ dbt.length("replace(last_line, ',', '')") }}
+            < {{ dbt.length('header_line') }} - {{ dbt.length("replace(header_line, ',', '')") }},
+            false
+        ) as is_last_line_truncated,
+        {{ dbt.concat(['census', "'/'", 'table_name']) }} in (
+            'cla/child', 'cla/episode', 'cla/adoption', 'cla/care_leaver', 'crcs/child', 'plasc/pupil'
+        ) as is_known_table
+    from described
+)
+
+select * from final

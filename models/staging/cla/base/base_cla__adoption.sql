@@ -1,0 +1,1 @@
+{{ census_base_rows('cla', 'adoption') }}

@@ -1,0 +1,43 @@
+{#- Every issue found in the rows of cla/*/care_leaver.csv: one row per row, column and reason. -#}
+{#- The code lists the column contract checks against (refs made inside macros need declaring): #}
+-- depends_on: {{ ref('code_care_leaver_in_touch') }}
+-- depends_on: {{ ref('code_care_leaver_activity') }}
+-- depends_on: {{ ref('code_care_leaver_accommodation') }}
+-- depends_on: {{ ref('code_yes_no') }}
+-- depends_on: {{ ref('ref_local_authorities') }}
+-- depends_on: {{ ref('ref_lsoa_local_authorities') }}
+
+with
+
+rows_in_files as (
+    {{ census_rows_in_files('base_cla__care_leaver') }}
+),
+
+row_issues as (
+    {{ census_row_issues('cla', 'care_leaver', 'rows_in_files') }}
+),
+
+keyed_rows as (
+    select
+        *,
+        row_number() over (
+            partition by source_file, local_authority_code, system_id
+            order by source_row_number
+        ) as copy_number
+    from rows_in_files
+    where local_authority_code is not null and system_id is not null and not is_truncated_row
+),
+
+duplicate_issues as (
+    {{ census_duplicate_issues(
+        'cla', 'care_leaver', 'keyed_rows', ['local_authority_code', 'system_id'], 'duplicate_child_row', 'the child'
+    ) }}
+),
+
+final as (
+    select * from row_issues
+    union all
+    select * from duplicate_issues
+)
+
+select * from final

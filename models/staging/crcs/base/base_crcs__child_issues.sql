@@ -1,0 +1,47 @@
+{#- Every issue found in the rows of crcs/*/child.csv: one row per row, column and reason. -#}
+{#- The code lists the column contract checks against (refs made inside macros need declaring): #}
+-- depends_on: {{ ref('code_sex') }}
+-- depends_on: {{ ref('code_ethnicity') }}
+-- depends_on: {{ ref('code_reason_for_closure') }}
+-- depends_on: {{ ref('code_category_of_need') }}
+-- depends_on: {{ ref('code_yes_no') }}
+-- depends_on: {{ ref('code_disability_status') }}
+-- depends_on: {{ ref('code_disability_type') }}
+-- depends_on: {{ ref('code_yes_no_not_known') }}
+-- depends_on: {{ ref('ref_local_authorities') }}
+-- depends_on: {{ ref('ref_lsoa_local_authorities') }}
+
+with
+
+rows_in_files as (
+    {{ census_rows_in_files('base_crcs__child') }}
+),
+
+row_issues as (
+    {{ census_row_issues('crcs', 'child', 'rows_in_files') }}
+),
+
+keyed_rows as (
+    select
+        *,
+        row_number() over (
+            partition by source_file, local_authority_code, child_code
+            order by source_row_number
+        ) as copy_number
+    from rows_in_files
+    where local_authority_code is not null and child_code is not null and not is_truncated_row
+),
+
+duplicate_issues as (
+    {{ census_duplicate_issues(
+        'crcs', 'child', 'keyed_rows', ['local_authority_code', 'child_code'], 'duplicate_child_row', 'the child'
+    ) }}
+),
+
+final as (
+    select * from row_issues
+    union all
+    select * from duplicate_issues
+)
+
+select * from final

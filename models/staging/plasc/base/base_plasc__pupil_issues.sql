@@ -1,0 +1,40 @@
+{#- Every issue found in the rows of plasc/*/pupil.csv: one row per row, column and reason. -#}
+{#- The code lists the column contract checks against (refs made inside macros need declaring): #}
+-- depends_on: {{ ref('code_yes_no') }}
+-- depends_on: {{ ref('ref_local_authorities') }}
+-- depends_on: {{ ref('ref_lsoa_local_authorities') }}
+
+with
+
+rows_in_files as (
+    {{ census_rows_in_files('base_plasc__pupil') }}
+),
+
+row_issues as (
+    {{ census_row_issues('plasc', 'pupil', 'rows_in_files') }}
+),
+
+keyed_rows as (
+    select
+        *,
+        row_number() over (
+            partition by source_file, irn
+            order by source_row_number
+        ) as copy_number
+    from rows_in_files
+    where irn is not null and not is_truncated_row
+),
+
+duplicate_issues as (
+    {{ census_duplicate_issues(
+        'plasc', 'pupil', 'keyed_rows', ['irn'], 'duplicate_child_row', 'the pupil'
+    ) }}
+),
+
+final as (
+    select * from row_issues
+    union all
+    select * from duplicate_issues
+)
+
+select * from final

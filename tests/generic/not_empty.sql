@@ -1,0 +1,5 @@
+{#- The model has at least one row (returns one failing row when it is empty). -#}
+{% test not_empty(model) %}
+    select 'the relation is empty' as failure
+    where not exists (select 1 from {{ model }})
+{% endtest %}

@@ -1,0 +1,123 @@
+"""dbt build on generated censuses: the clean one stages everything, the faulty one
+quarantines exactly what the fault injector broke, and every file reconciles.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from carecensus.faults import inject_faults, read_manifest
+from carecensus.paths import PROJECT_DIR
+
+DBT = Path(sys.executable).with_name("dbt")
+FAULT_SEED = 7
+
+
+def dbt_build(raw: Path, warehouse: Path, work: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, CENSUS_RAW_DIR=str(raw), CENSUS_WAREHOUSE_PATH=str(warehouse))
+    command = [str(DBT), "build", "--profiles-dir", str(PROJECT_DIR), "--project-dir",
+               str(PROJECT_DIR), "--target-path", str(work / "target"), "--log-path",
+               str(work / "logs"), *extra]
+    return subprocess.run(command, cwd=PROJECT_DIR, env=env, capture_output=True, text=True)
+
+
+def built(raw: Path, work: Path, *extra: str) -> Path:
+    work.mkdir(parents=True, exist_ok=True)
+    warehouse = work / "warehouse.duckdb"
+    result = dbt_build(raw, warehouse, work, *extra)
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+    return warehouse
+
+
+@pytest.fixture(scope="module")
+def clean(default_census_dir: Path, tmp_path_factory: pytest.TempPathFactory
+          ) -> Iterator[duckdb.DuckDBPyConnection]:
+    warehouse = built(default_census_dir, tmp_path_factory.mktemp("clean_build"))
+    con = duckdb.connect(str(warehouse), read_only=True)
+    yield con
+    con.close()
+
+
+@pytest.fixture(scope="module")
+def faulty(default_census_dir: Path, tmp_path_factory: pytest.TempPathFactory
+           ) -> Iterator[tuple[duckdb.DuckDBPyConnection, Path]]:
+    work = tmp_path_factory.mktemp("faulty_build")
+    raw = work / "raw"
+    inject_faults(default_census_dir, raw, seed=FAULT_SEED)
+    warehouse = built(raw, work, "--vars", "{census_expect_faults: true}")
+    con = duckdb.connect(str(warehouse), read_only=True)
+    yield con, raw
+    con.close()
+
+
+def rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple[object, ...]]:
+    return con.execute(sql).fetchall()
+
+
+QUARANTINE = "intermediate.int_raw_rows_quarantined"
+RECONCILED = "intermediate.int_raw_files_reconciled"
+
+
+def test_clean_census_quarantines_nothing(clean: duckdb.DuckDBPyConnection) -> None:
+    assert rows(clean, f"select count(*) from {QUARANTINE}") == [(0,)]
+
+
+def test_clean_census_every_file_reconciles(clean: duckdb.DuckDBPyConnection) -> None:
+    files = rows(clean, f"select source_file, rows_read, rows_staged, rows_quarantined "
+                        f"from {RECONCILED}")
+    assert len(files) == 54
+    for name, read, staged, quarantined in files:
+        assert read == staged and quarantined == 0, name
+        assert isinstance(read, int) and read > 0, name
+
+
+def test_faulty_census_every_injected_fault_is_quarantined_with_its_class(
+        faulty: tuple[duckdb.DuckDBPyConnection, Path]) -> None:
+    con, raw = faulty
+    manifest = read_manifest(raw)
+    assert len({f.fault_class for f in manifest}) == 9
+    quarantined = {(str(f), None if r is None else int(str(r)), str(c)) for f, r, c in rows(
+        con, f"select source_file, source_row_number, reason from {QUARANTINE}")}
+    files_flagged = {(f, c) for f, _, c in quarantined}
+    missing = []
+    for fault in manifest:
+        row = int(fault.row_number) if fault.row_number not in (None, "") else None
+        found = ((fault.file, row, fault.fault_class) in quarantined if row is not None
+                 else (fault.file, fault.fault_class) in files_flagged)
+        if not found:
+            missing.append(fault)
+    assert not missing, missing
+
+
+def test_faulty_census_loses_no_clean_row(
+        faulty: tuple[duckdb.DuckDBPyConnection, Path], clean: duckdb.DuckDBPyConnection) -> None:
+    con, raw = faulty
+    manifest = read_manifest(raw)
+    touched = {f.file for f in manifest}
+    staged_clean = dict(rows(clean, f"select source_file, rows_staged from {RECONCILED}"))
+    for name, read, staged, quarantined in rows(
+            con, f"select source_file, rows_read, rows_staged, rows_quarantined from {RECONCILED}"):
+        assert read == staged + quarantined, name
+        if name not in touched:
+            assert staged == staged_clean[name], name
+    whole_files = {f.file for f in manifest if f.fault_class in ("missing_column", "empty_file")}
+    row_faults = [f for f in manifest if f.file not in whole_files]
+    row_quarantine = [f for (f,) in rows(con, f"select source_file from {QUARANTINE} "
+                                              "where not is_file_level") if f not in whole_files]
+    assert len(row_quarantine) == len(row_faults)
+
+
+def test_quarantine_lists_rows_by_reason(faulty: tuple[duckdb.DuckDBPyConnection, Path]) -> None:
+    con, _ = faulty
+    by_reason = dict(rows(con, f"select reason, count(*) from {QUARANTINE} group by 1"))
+    print("\nquarantined rows by reason:", by_reason)
+    assert set(by_reason) >= {"unparseable_date", "unknown_code", "overlapping_episode",
+                              "conflicting_episode_rows", "missing_column", "year_code_mismatch",
+                              "empty_file", "duplicate_child_row", "truncated_last_line"}
