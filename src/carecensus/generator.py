@@ -220,7 +220,7 @@ class ReturnWriter:
             writer = csv.writer(f, lineterminator="\n")
             writer.writerow(present)
             for row in rows:
-                writer.writerow([fmt(row.get(c)) for c in present])
+                writer.writerow([row.get(c) for c in present])  # csv writes None as ""; str(date) is ISO
                 count += 1
         return count
 
@@ -379,7 +379,7 @@ def crcs_rows(writer: ReturnWriter, records: list[CaseRecord]) -> Iterator[dict[
             plan = (start, end, False, None if open_at_census else closure, on_cpr)
         if plan is None:
             continue
-        start, end, looked_after, closure, on_cpr = plan
+        start, end, looked_after, reason_closed, on_cpr = plan
         person, p = record.person, record.profile
         rng = random.Random(f"{writer.census.config.seed}:crcs:{writer.year}:"
                             f"{person.origin_la}:{person.seq}")
@@ -391,7 +391,8 @@ def crcs_rows(writer: ReturnWriter, records: list[CaseRecord]) -> Iterator[dict[
             "CHILD_CODE": record.system_id, "ALF_PE": person.alf, "IRN": writer.show_irn(person),
             "GNDR_CD": person.sex, "WOB": person.birth, "ETHNICITY": person.ethnicity,
             "LSOA2011_CD": record.home_lsoa, "PLAN_START_DATE": start,
-            "PLAN_END_DATE": None if closure is None else end, "REASON_FOR_CLOSURE": closure,
+            "PLAN_END_DATE": None if reason_closed is None else end,
+            "REASON_FOR_CLOSURE": reason_closed,
             "CATEGORY_OF_NEED_CODE": p.cin, "LOOKED_AFTER": int(looked_after),
             "CHILD_PROTECTION_REGISTER": int(on_cpr), "DISABILITY": p.disability,
             "DISABILITY_TYPES": "|".join(p.disability_types) if p.disability == 1 else None,
