@@ -49,6 +49,7 @@ class Person:
     alf: int | None = None
     irn: str | None = None
     vulnerable: bool = True  # for pupil outcomes: ever in either census
+    authorities: list[int] = field(default_factory=list)  # where the person has had a case
 
     @property
     def key(self) -> tuple[int, int]:
@@ -433,7 +434,13 @@ class AuthoritySimulation:
         end = period.end
         eighteen = birthday(person.birth, 18)
         if period.rec == "E3":
-            dest = self.rng.choice(self.others)
+            if record.la not in person.authorities:
+                person.authorities.append(record.la)
+            candidates = [o for o in self.all_las() if o.code not in person.authorities]
+            if not candidates:
+                return
+            dest = self.rng.choice(candidates)
+            person.authorities.append(dest.code)
             start = end + days(rng.randrange(0, 15))
             if start + days(30) >= eighteen:
                 return
@@ -517,7 +524,7 @@ class AuthoritySimulation:
         # merge into change days
         changes: dict[date, list[str]] = {}
         for day, new_ls in ls_changes:
-            if start < day < end - days(1):
+            if start < day < end:
                 changes.setdefault(day, []).append("ls:" + new_ls)
                 if rng.random() < 0.25:
                     changes[day].append("move")
@@ -570,6 +577,9 @@ class AuthoritySimulation:
                   placed_for_adoption: bool, track: str) -> tuple[str, str]:
         rng = self.rng
         if placed_for_adoption:
+            if prev is not None and prev.place in FOSTER and rng.random() < 0.11:
+                # adopted by the current foster carers: same home, placement type changes
+                return ("A5" if ls == "E1" else "A3"), prev.lsoa
             place = "A6" if ls == "E1" else "A4"
             return place, self.placement_lsoa(record, place, prev)
         age = age_on(record.person.birth, day)
@@ -650,7 +660,7 @@ class AuthoritySimulation:
             sex, legal = ("F1" if rng.random() < 0.85 else "M1"), "L0"
         return Adoption(
             should_be_placed=milestones[0], matched=milestones[2], placed=milestones[3],
-            adopted=episodes[-1].end, by_foster_carer=int(rng.random() < 0.1),
+            adopted=episodes[-1].end, by_foster_carer=int(episodes[-1].place in ("A3", "A5")),
             adopters=2 if couple else 1, sex_of_adopters=sex, legal_status_of_adopters=legal,
             ethnicity_of_adopters=weighted(rng, ETHNICITY[:8]),
         )
