@@ -6,9 +6,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test pytest lint typecheck sqlfluff clean
+.PHONY: setup system-deps run test pytest lint typecheck sqlfluff structure docs publish clean
 
-setup: $(STAMP)
+setup: system-deps $(STAMP)
+
+## System packages (headless Chromium for the data dictionary test); does nothing when present.
+system-deps:
+	bash scripts/install-system-deps.sh
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +21,7 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
-## The main job, end to end on the embedded DuckDB: generate, build, report, docs.
+## The main job, end to end on the embedded DuckDB: generate, build, publish, docs, report.
 run: setup
 	$(BIN)/carecensus run
 
@@ -32,6 +36,18 @@ sqlfluff: setup
 
 pytest: setup
 	$(BIN)/pytest
+
+## The structure check (dbt_project_evaluator rules) on a fresh parse of the project.
+structure: setup
+	$(BIN)/carecensus check-structure
+
+## The data dictionary: target/static_index.html (one file) and target/index.html.
+docs: setup
+	$(BIN)/carecensus docs
+
+## Copy the public marts of the last build to data/serving.duckdb and data/parquet/.
+publish: setup
+	$(BIN)/carecensus publish
 
 clean:
 	rm -rf target logs data

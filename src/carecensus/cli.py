@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import subprocess
 import sys
@@ -79,46 +78,125 @@ def cmd_rules(args: argparse.Namespace) -> int:
     return 1 if any(violations.values()) else 0
 
 
-def dbt(*arguments: str, env: dict[str, str] | None = None) -> None:
-    """Run dbt in the project folder with the project's profiles; raise if it fails."""
-    executable = Path(sys.executable).with_name("dbt")
-    command = [str(executable), *arguments, "--profiles-dir", str(PROJECT_DIR),
-               "--project-dir", str(PROJECT_DIR)]
+def cmd_publish(args: argparse.Namespace) -> int:
+    from carecensus.dbt_runner import load_manifest, target_dir
+    from carecensus.publish import format_report, publish, serving_path
+
+    build_db = Path(args.build_db) if args.build_db else warehouse_path()
+    manifest = Path(args.manifest) if args.manifest else target_dir() / "manifest.json"
+    if not manifest.exists():
+        print(f"error: no manifest at {manifest}: run dbt build (or dbt parse) first",
+              file=sys.stderr)
+        return 2
+    serving = Path(args.serving) if args.serving else serving_path()
+    published = publish(build_db, load_manifest(manifest), serving,
+                        Path(args.parquet) if args.parquet else None)
+    print(format_report(published, serving))
+    return 0
+
+
+def cmd_check_structure(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from carecensus import structure
+    from carecensus.dbt_runner import load_manifest, parse_project
+
+    catalog = None
+    checked: Path | str
+    if args.manifest:
+        manifest_path = Path(args.manifest)
+        catalog_path = manifest_path.with_name("catalog.json")
+        if catalog_path.exists() and not args.no_catalog:
+            catalog = load_manifest(catalog_path)
+        manifest = load_manifest(manifest_path)
+        checked = manifest_path
+    else:
+        with tempfile.TemporaryDirectory(prefix="carecensus-parse-") as work:
+            manifest = load_manifest(parse_project(Path(work)))
+        checked = "a fresh dbt parse of the project"
+    findings = structure.check(manifest, catalog)
+    print(structure.format_findings(findings, checked))
+    return 1 if findings else 0
+
+
+def cmd_docs(args: argparse.Namespace) -> int:
+    from carecensus import docs_site
+
+    site = docs_site.generate()
+    print(f"data dictionary: {site} (one file: open it in a browser)\n"
+          f"  served version: {site.with_name('index.html')} (needs `dbt docs serve`)")
+    return 0
+
+
+def _dbt(*arguments: str) -> None:
+    """Run dbt for the main job with its output on the console; raise if it fails."""
+    from carecensus.dbt_runner import run_dbt
+
     print("$ dbt " + " ".join(arguments), flush=True)
-    subprocess.run(command, check=True, cwd=PROJECT_DIR, env=env)
+    run_dbt(arguments, raw=raw_dir(), warehouse=warehouse_path(), check=True)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """The main job: generate, build, report, document."""
+    """The main job: generate, build, [gates], publish, document, report."""
+    from carecensus import docs_site
+    from carecensus.dbt_runner import target_dir
+
     raw = raw_dir()
-    env = dict(os.environ)
-    env["CENSUS_RAW_DIR"] = str(raw)
-    env["CENSUS_WAREHOUSE_PATH"] = str(warehouse_path())
     steps: list[tuple[str, float]] = []
-    started = time.perf_counter()
+
+    def timed(name: str, started: float) -> None:
+        steps.append((name, time.perf_counter() - started))
+
+    t = time.perf_counter()
     if args.regenerate or not (raw / "cla").exists():
         gen_args = argparse.Namespace(out=str(raw), force=True, faults=None,
                                       first_year=args.first_year, last_year=args.last_year,
                                       seed=args.seed, scale=args.scale, workers=args.workers)
         cmd_generate(gen_args)
-        steps.append(("generate", time.perf_counter() - started))
+        timed("generate", t)
     else:
         print(f"using the census already in {raw} (--regenerate to make it anew)")
     warehouse_path().parent.mkdir(parents=True, exist_ok=True)
-    for name, arguments in (("dbt build", ("build",)), ("dbt docs", ("docs", "generate"))):
-        t = time.perf_counter()
-        dbt(*arguments, env=env)
-        steps.append((name, time.perf_counter() - t))
+
+    t = time.perf_counter()
+    try:
+        _dbt("build")
+    except subprocess.CalledProcessError:
+        print("dbt build failed: nothing published, the serving file is unchanged",
+              file=sys.stderr)
+        return 1
+    timed("dbt build", t)
+
+    # ---- VALIDATION GATES --------------------------------------------------------------
+    # Another helper adds the gates here (quality checks, expectations on the build
+    # database). Each must raise or `return 1` on failure so that nothing is published.
+    # -------------------------------------------------------------------------------------
+
+    t = time.perf_counter()
+    status = cmd_publish(argparse.Namespace(build_db=None, manifest=None, serving=None,
+                                            parquet=None))
+    if status != 0:
+        return status
+    timed("publish", t)
+
+    t = time.perf_counter()
+    site = docs_site.generate(raw=raw, warehouse=warehouse_path())
+    timed("dbt docs (+static)", t)
+
     t = time.perf_counter()
     reports = PROJECT_DIR / "data" / "reports"
     cmd_calibrate(argparse.Namespace(raw=str(raw), out=str(reports / "calibration.md")))
-    steps.append(("calibration report", time.perf_counter() - t))
+    timed("calibration report", t)
+
+    from carecensus.publish import parquet_dir, serving_path
+
     print("\nmain job finished:")
     for name, seconds in steps:
         print(f"  {name:<20} {seconds:7.1f} s")
-    print(f"  warehouse: {warehouse_path()}\n  raw census: {raw}\n"
-          f"  calibration: {reports / 'calibration.md'}\n"
-          f"  data dictionary: {PROJECT_DIR / 'target' / 'index.html'}")
+    print(f"  raw census:      {raw}\n  build database:  {warehouse_path()}\n"
+          f"  serving file:    {serving_path()}\n  parquet:         {parquet_dir()}\n"
+          f"  calibration:     {reports / 'calibration.md'}\n"
+          f"  data dictionary: {site} (also {target_dir() / 'index.html'})")
     return 0
 
 
@@ -143,11 +221,34 @@ def build_parser() -> argparse.ArgumentParser:
     rul.add_argument("--raw", help="raw extract folder (default: $CENSUS_RAW_DIR or data/raw)")
     rul.set_defaults(func=cmd_rules)
 
-    run = sub.add_parser("run", help="the main job: generate, dbt build, report, docs")
+    run = sub.add_parser("run", help="the main job: generate, dbt build, publish, docs, report")
     run.add_argument("--regenerate", action="store_true",
                      help="generate the census even if one is already there")
     _add_generator_options(run)
     run.set_defaults(func=cmd_run)
+
+    pub = sub.add_parser("publish", help="copy the public marts to the serving database "
+                                         "(atomically) and to Parquet")
+    pub.add_argument("--build-db", help="build database (default: $CENSUS_WAREHOUSE_PATH or "
+                                        "data/warehouse.duckdb)")
+    pub.add_argument("--manifest", help="dbt manifest listing the public models (default: "
+                                        "target/manifest.json)")
+    pub.add_argument("--serving", help="serving database to replace (default: "
+                                       "$CENSUS_SERVING_PATH or data/serving.duckdb)")
+    pub.add_argument("--parquet", help="Parquet folder to replace (default: $CENSUS_PARQUET_DIR "
+                                       "or data/parquet)")
+    pub.set_defaults(func=cmd_publish)
+
+    chk = sub.add_parser("check-structure",
+                         help="hold the project to the dbt_project_evaluator rules")
+    chk.add_argument("--manifest", help="manifest to check (default: dbt parse into a temporary "
+                                        "folder); a catalog.json beside it is used too")
+    chk.add_argument("--no-catalog", action="store_true",
+                     help="ignore a catalog.json beside the manifest")
+    chk.set_defaults(func=cmd_check_structure)
+
+    doc = sub.add_parser("docs", help="dbt docs generate --static: the data dictionary")
+    doc.set_defaults(func=cmd_docs)
     return parser
 
 

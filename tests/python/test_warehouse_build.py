@@ -4,28 +4,16 @@ quarantines exactly what the fault injector broke, and every file reconciles.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from carecensus.dbt_runner import dbt_build
 from carecensus.faults import inject_faults, read_manifest
-from carecensus.paths import PROJECT_DIR
 
-DBT = Path(sys.executable).with_name("dbt")
 FAULT_SEED = 7
-
-
-def dbt_build(raw: Path, warehouse: Path, work: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, CENSUS_RAW_DIR=str(raw), CENSUS_WAREHOUSE_PATH=str(warehouse))
-    command = [str(DBT), "build", "--profiles-dir", str(PROJECT_DIR), "--project-dir",
-               str(PROJECT_DIR), "--target-path", str(work / "target"), "--log-path",
-               str(work / "logs"), *extra]
-    return subprocess.run(command, cwd=PROJECT_DIR, env=env, capture_output=True, text=True)
 
 
 def built(raw: Path, work: Path, *extra: str) -> Path:

@@ -24,6 +24,10 @@ care_leavers as (
     select * from {{ ref('stg_cla__care_leavers') }}
 ),
 
+episodes as (
+    select * from {{ ref('int_cla_episodes_folded_across_returns') }}
+),
+
 crcs_ranked as (
     select
         *,
@@ -58,6 +62,11 @@ all_children as (
         child_key,
         local_authority_code
     from care_leavers
+    union
+    select
+        child_key,
+        local_authority_code
+    from episodes
 ),
 
 linked as (

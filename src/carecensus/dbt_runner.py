@@ -1,0 +1,80 @@
+"""Running dbt in the project: one place that knows the command line and the environment.
+
+The CLI's main job and the tests that build a warehouse of their own both go through
+:func:`run_dbt`; a test passes ``work`` so its target and logs stay out of the project.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from carecensus.paths import PROJECT_DIR
+
+DBT = Path(sys.executable).with_name("dbt")
+
+
+def dbt_environment(raw: Path | None = None, warehouse: Path | None = None) -> dict[str, str]:
+    """The current environment, with the raw folder and build database set when given."""
+    env = dict(os.environ)
+    if raw is not None:
+        env["CENSUS_RAW_DIR"] = str(raw)
+    if warehouse is not None:
+        env["CENSUS_WAREHOUSE_PATH"] = str(warehouse)
+    return env
+
+
+def dbt_command(arguments: Sequence[str], work: Path | None = None) -> list[str]:
+    """The dbt command line for the project; ``work`` moves target/ and logs/ under it."""
+    command = [str(DBT), *arguments, "--profiles-dir", str(PROJECT_DIR),
+               "--project-dir", str(PROJECT_DIR)]
+    if work is not None:
+        command += ["--target-path", str(work / "target"), "--log-path", str(work / "logs")]
+    return command
+
+
+def run_dbt(arguments: Sequence[str], *, raw: Path | None = None, warehouse: Path | None = None,
+            work: Path | None = None, capture: bool = False,
+            check: bool = False) -> subprocess.CompletedProcess[str]:
+    """Run dbt in the project folder. ``capture`` keeps the output (tests); ``check`` raises
+    :class:`subprocess.CalledProcessError` when dbt fails."""
+    return subprocess.run(dbt_command(arguments, work), cwd=PROJECT_DIR,
+                          env=dbt_environment(raw, warehouse), capture_output=capture,
+                          text=True, check=check)
+
+
+def dbt_build(raw: Path, warehouse: Path, work: Path,
+              *extra: str) -> subprocess.CompletedProcess[str]:
+    """``dbt build`` of ``raw`` into ``warehouse`` with target/ and logs/ under ``work``."""
+    return run_dbt(("build", *extra), raw=raw, warehouse=warehouse, work=work, capture=True)
+
+
+Manifest = dict[str, Any]
+
+
+def load_manifest(path: Path) -> Manifest:
+    """``target/manifest.json`` (or a file of the same shape) as a dictionary."""
+    manifest: Manifest = json.loads(path.read_text(encoding="utf-8"))
+    return manifest
+
+
+def parse_project(work: Path) -> Path:
+    """``dbt parse`` into ``work/target``: the manifest without touching a database."""
+    result = run_dbt(("parse",), work=work, capture=True)
+    if result.returncode != 0:
+        raise RuntimeError("dbt parse failed:\n" + result.stdout[-4000:] + result.stderr[-2000:])
+    return work / "target" / "manifest.json"
+
+
+def target_dir() -> Path:
+    """Where dbt writes its artifacts: ``DBT_TARGET_PATH`` (dbt's own variable) or ``target/``."""
+    configured = os.environ.get("DBT_TARGET_PATH")
+    if not configured:
+        return PROJECT_DIR / "target"
+    path = Path(configured)
+    return path if path.is_absolute() else PROJECT_DIR / path

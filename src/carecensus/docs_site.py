@@ -1,0 +1,98 @@
+"""The data dictionary: ``dbt docs generate --static`` and a headless look at what it shows.
+
+``dbt docs generate`` writes ``target/index.html`` with ``manifest.json`` and ``catalog.json``
+beside it (it needs a web server to load them); ``--static`` also writes
+``target/static_index.html``, one self-contained file with both built in, that opens straight
+from disk or a file share. :func:`render` loads a page of it in headless Chromium and returns
+the DOM after the page's scripts have run, so a test sees what a reader would.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+from carecensus.dbt_runner import run_dbt, target_dir
+
+CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser",
+                       "/usr/bin/google-chrome")
+STATIC_SITE = "static_index.html"
+
+
+def generate(raw: Path | None = None, warehouse: Path | None = None,
+             work: Path | None = None) -> Path:
+    """Run ``dbt docs generate --static``; return the single-file site it wrote.
+
+    Without ``work`` it writes into dbt's target path (``DBT_TARGET_PATH`` or ``target/``); the catalog is read from the
+    build database ``warehouse`` (default ``CENSUS_WAREHOUSE_PATH``)."""
+    result = run_dbt(("docs", "generate", "--static"), raw=raw, warehouse=warehouse, work=work,
+                     capture=work is not None)
+    if result.returncode != 0:
+        raise RuntimeError("dbt docs generate failed:\n" + (result.stdout or "")[-4000:])
+    target = (work / "target") if work is not None else target_dir()
+    site = target / STATIC_SITE
+    if not site.exists():
+        raise RuntimeError(f"dbt docs generate --static wrote no {site}")
+    return site
+
+
+def chromium() -> Path | None:
+    """The headless browser, if one is installed (``CHROMIUM`` overrides the search)."""
+    override = os.environ.get("CHROMIUM")
+    candidates = (override,) if override else CHROMIUM_CANDIDATES
+    for candidate in candidates:
+        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
+            return Path(candidate)
+    found = shutil.which("chromium")
+    return Path(found) if found else None
+
+
+def page_url(site: Path, resource_id: str) -> str:
+    """The URL of a node's page in the site, e.g. ``model.welsh_care_census.stg_cla__episodes``."""
+    kind = resource_id.split(".", 1)[0]
+    return f"{site.resolve().as_uri()}#!/{kind}/{resource_id}"
+
+
+def render(url: str, browser: Path, budget_ms: int = 15000, timeout_s: float = 120.0) -> str:
+    """The page's DOM after its scripts ran, from headless Chromium with no network or profile."""
+    with tempfile.TemporaryDirectory(prefix="carecensus-chromium-") as profile:
+        command = [str(browser), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                   "--no-first-run", "--disable-background-networking",
+                   "--disable-component-update", "--disable-sync",
+                   f"--user-data-dir={profile}", f"--virtual-time-budget={budget_ms}",
+                   "--dump-dom", url]
+        result = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s,
+                                check=False)
+    if result.returncode != 0 or not result.stdout.strip():
+        raise RuntimeError(f"chromium failed ({result.returncode}): {result.stderr[-2000:]}")
+    return result.stdout
+
+
+def visible_text(dom: str) -> str:
+    """What a reader sees: the DOM without scripts and styles (the static site carries the
+    manifest as JSON in a script, which must not count), tags removed, whitespace collapsed."""
+    body = re.sub(r"<(script|style)\b.*?</\1\s*>", " ", dom, flags=re.S | re.I)
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", body)).split())
+
+
+def description_probe(description: str, length: int = 60) -> str:
+    """The start of a description as the page shows it in the columns table: whitespace
+    collapsed, cut before the first markdown mark (backtick, asterisk, link)."""
+    flat = " ".join(description.split())
+    return re.split(r"[`*\[]", flat, maxsplit=1)[0][:length].strip()
+
+
+def missing_column_descriptions(text: str, columns: Mapping[str, str]) -> list[str]:
+    """The columns (name -> description) whose name or description is not in the page text."""
+    missing = []
+    for name, description in columns.items():
+        probe = description_probe(description)
+        if not probe or f"{name} " not in text or probe not in text:
+            missing.append(name)
+    return missing

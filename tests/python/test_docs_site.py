@@ -1,0 +1,102 @@
+"""The data dictionary as a reader sees it: the single-file static site from
+``dbt docs generate --static``, opened in headless Chromium, shows a model's columns with their
+descriptions and the project overview. The page text is read from the rendered DOM with the
+site's embedded JSON removed, so the test checks what the page shows, not what it carries."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from carecensus import docs_site
+from carecensus.dbt_runner import load_manifest, run_dbt
+
+MODEL = "model.welsh_care_census.stg_cla__episodes"
+OTHER_MODEL = "model.welsh_care_census.stg_crcs__children"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Path:
+    found = docs_site.chromium()
+    if found is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is missing in CI: `make setup` runs "
+                        "scripts/install-system-deps.sh, which should have installed it")
+        pytest.skip("headless Chromium not installed (/usr/bin/chromium); "
+                    "run scripts/install-system-deps.sh")
+    return found
+
+
+@pytest.fixture(scope="module")
+def site(default_census_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The static site over a warehouse holding the staging models of the two pages we open
+    (built for real, so the catalog has their columns and types)."""
+    work = tmp_path_factory.mktemp("docs_site")
+    warehouse = work / "warehouse.duckdb"
+    built = run_dbt(("build", "--select", f"+{MODEL.split('.')[-1]}",
+                     f"+{OTHER_MODEL.split('.')[-1]}", "--exclude-resource-type", "test"),
+                    raw=default_census_dir, warehouse=warehouse, work=work, capture=True)
+    assert built.returncode == 0, built.stdout[-4000:]
+    return docs_site.generate(raw=default_census_dir, warehouse=warehouse, work=work)
+
+
+@pytest.fixture(scope="module")
+def lone_site(site: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The static page copied alone into an empty folder, as a reader would get it (mailed,
+    on a file share): no manifest.json or catalog.json beside it to fetch."""
+    copy = tmp_path_factory.mktemp("docs_site_alone") / "data-dictionary.html"
+    shutil.copyfile(site, copy)
+    return copy
+
+
+def _page_text(site: Path, browser: Path, resource_id: str) -> str:
+    return docs_site.visible_text(docs_site.render(docs_site.page_url(site, resource_id),
+                                                   browser))
+
+
+def _columns(site: Path, resource_id: str) -> dict[str, str]:
+    node = load_manifest(site.with_name("manifest.json"))["nodes"][resource_id]
+    return {name: str(column["description"]) for name, column in node["columns"].items()}
+
+
+def test_model_page_shows_every_column_with_its_description(
+        site: Path, lone_site: Path, browser: Path) -> None:
+    columns = _columns(site, MODEL)
+    assert len(columns) > 10
+    assert [p.name for p in lone_site.parent.iterdir()] == [lone_site.name]
+    text = _page_text(lone_site, browser, MODEL)
+    assert "stg_cla__episodes" in text and "Columns" in text
+    assert docs_site.missing_column_descriptions(text, columns) == []
+
+
+def test_model_page_shows_only_its_own_columns(site: Path, lone_site: Path,
+                                              browser: Path) -> None:
+    """The page of another model does not show this model's episode columns: the check reads
+    the rendered page, not data the site carries for every model."""
+    text = _page_text(lone_site, browser, OTHER_MODEL)
+    assert "stg_crcs__children" in text
+    episode_only = {name: d for name, d in _columns(site, MODEL).items()
+                    if name not in _columns(site, OTHER_MODEL)}
+    assert len(episode_only) > 5
+    assert set(docs_site.missing_column_descriptions(text, episode_only)) == set(episode_only)
+
+
+def test_overview_page_explains_the_censuses_and_definitions(lone_site: Path,
+                                                            browser: Path) -> None:
+    url = f"{lone_site.resolve().as_uri()}#!/overview"
+    text = docs_site.visible_text(docs_site.render(url, browser))
+    for heading in ("The censuses", "Layers", "Definitions", "Disclosure control"):
+        assert heading in text
+    assert "Period of care" in text and "Looked after at 31 March" in text
+
+
+def test_visible_text_ignores_scripts() -> None:
+    dom = ('<html><script>var n = {"col": "Hidden description"}</script>'
+           '<td>col</td> <td>Shown &amp; described</td></html>')
+    text = docs_site.visible_text(dom)
+    assert "Hidden" not in text
+    assert docs_site.missing_column_descriptions(text, {"col": "Shown & described"}) == []
+    assert docs_site.missing_column_descriptions(text, {"col": "Hidden description"}) == ["col"]
