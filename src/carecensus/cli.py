@@ -78,6 +78,29 @@ def cmd_rules(args: argparse.Namespace) -> int:
     return 1 if any(violations.values()) else 0
 
 
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Run the committed Great Expectations suites of one kind; non-zero on a critical failure."""
+    from carecensus.quality import DEFAULT_OUT_DIR, run_suites
+
+    if args.kind == "raw":
+        source = Path(args.raw) if args.raw else raw_dir()
+    else:
+        source = Path(args.warehouse) if args.warehouse else warehouse_path()
+    summary = run_suites(args.kind, source, Path(args.out) if args.out else DEFAULT_OUT_DIR)
+    print(summary.describe())
+    return summary.exit_code
+
+
+def gate(kind: str) -> bool:
+    """A validation gate of the main job: True when it passed (nothing critical failed or errored)."""
+    status = cmd_validate(argparse.Namespace(kind=kind, raw=None, warehouse=None, out=None))
+    if status != 0:
+        what = "errored (an expectation raised)" if status == 2 else "failed"
+        print(f"gate '{kind} suites' {what}: nothing published, the serving file is unchanged",
+              file=sys.stderr)
+    return status == 0
+
+
 def cmd_publish(args: argparse.Namespace) -> int:
     from carecensus.dbt_runner import load_manifest, target_dir
     from carecensus.publish import format_report, publish, serving_path
@@ -159,6 +182,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     warehouse_path().parent.mkdir(parents=True, exist_ok=True)
 
     t = time.perf_counter()
+    if not gate("raw"):
+        return 1
+    timed("raw suites", t)
+
+    t = time.perf_counter()
     try:
         _dbt("build")
     except subprocess.CalledProcessError:
@@ -167,10 +195,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 1
     timed("dbt build", t)
 
-    # ---- VALIDATION GATES --------------------------------------------------------------
-    # Another helper adds the gates here (quality checks, expectations on the build
-    # database). Each must raise or `return 1` on failure so that nothing is published.
-    # -------------------------------------------------------------------------------------
+    t = time.perf_counter()
+    if not gate("mart"):
+        return 1
+    timed("mart suites", t)
 
     t = time.perf_counter()
     status = cmd_publish(argparse.Namespace(build_db=None, manifest=None, serving=None,
@@ -216,6 +244,13 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--raw", help="raw extract folder (default: $CENSUS_RAW_DIR or data/raw)")
     cal.add_argument("--out", help="also write the report as markdown here")
     cal.set_defaults(func=cmd_calibrate)
+
+    val = sub.add_parser("validate", help="run the Great Expectations suites (raw or mart)")
+    val.add_argument("kind", choices=["raw", "mart"])
+    val.add_argument("--raw", help="raw extract folder for 'raw' (default: $CENSUS_RAW_DIR)")
+    val.add_argument("--warehouse", help="build database for 'mart' (opened read-only)")
+    val.add_argument("--out", help="where Data Docs and the summary go (default: data/quality)")
+    val.set_defaults(func=cmd_validate)
 
     rul = sub.add_parser("rules", help="check the census validation rules on raw extracts")
     rul.add_argument("--raw", help="raw extract folder (default: $CENSUS_RAW_DIR or data/raw)")
