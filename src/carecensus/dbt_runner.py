@@ -54,6 +54,35 @@ def dbt_build(raw: Path, warehouse: Path, work: Path,
     return run_dbt(("build", *extra), raw=raw, warehouse=warehouse, work=work, capture=True)
 
 
+class BuildFailed(AssertionError):
+    """A build that did not finish with every seed and model built."""
+
+
+def build_warehouse(raw: Path, work: Path, *extra: str,
+                    data_tests_may_fail: bool = False) -> tuple[Path, list[str]]:
+    """Build ``raw`` into ``work/warehouse.duckdb``; returns the file and the failing data tests.
+
+    The build must finish with every seed and model built. On a faulty census the data
+    tests may fail (that is what they are for: a lost episode file leaves episodes open
+    for ever, and the age tests say so), but no seed or model may error.
+    """
+    work.mkdir(parents=True, exist_ok=True)
+    warehouse = work / "warehouse.duckdb"
+    result = dbt_build(raw, warehouse, work, *extra)
+    output = result.stdout[-6000:] + result.stderr[-2000:]
+    if result.returncode == 0:
+        return warehouse, []
+    if not data_tests_may_fail:
+        raise BuildFailed(output)
+    results = json.loads((work / "target" / "run_results.json").read_text())["results"]
+    errors = [r["unique_id"] for r in results if not r["unique_id"].startswith("test.")
+              and r["status"] not in ("success", "skipped")]
+    if errors:
+        raise BuildFailed(f"{errors}\n{output}")
+    return warehouse, [r["unique_id"] for r in results
+                       if r["unique_id"].startswith("test.") and r["status"] in ("fail", "error")]
+
+
 Manifest = dict[str, Any]
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from carecensus.dbt_runner import build_warehouse
 from carecensus.generator import GeneratorConfig, generate
 
 
@@ -36,3 +37,10 @@ def default_census_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def scale10_census_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return _generate(tmp_path_factory, 10.0)
+
+
+@pytest.fixture(scope="session")
+def clean_warehouse(default_census_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``dbt build`` of the default census, once per session (tests open it read-only)."""
+    warehouse, _ = build_warehouse(default_census_dir, tmp_path_factory.mktemp("clean_build"))
+    return warehouse

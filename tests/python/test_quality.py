@@ -27,7 +27,7 @@ from carecensus.quality import (
     run_suites,
     suite_files,
 )
-from test_warehouse_build import FAULT_SEED, built
+from test_warehouse_build import FAULT_SEED
 
 ALL_SUITE_FILES = suite_files("raw") + suite_files("mart")
 
@@ -151,8 +151,8 @@ READER = ("import sys, time, duckdb; con = duckdb.connect(sys.argv[1], read_only
 
 
 @pytest.fixture(scope="module")
-def warehouse(default_census_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return built(default_census_dir, tmp_path_factory.mktemp("quality_build"))
+def warehouse(clean_warehouse: Path) -> Path:
+    return clean_warehouse
 
 
 def test_mart_suites_pass_on_the_built_warehouse(warehouse: Path, tmp_path: Path) -> None:

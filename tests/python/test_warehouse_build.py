@@ -4,48 +4,21 @@ quarantines exactly what the fault injector broke, and every file reconciles.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from carecensus.dbt_runner import dbt_build
+from carecensus.dbt_runner import build_warehouse
 from carecensus.faults import inject_faults, read_manifest
 
 FAULT_SEED = 7
 
 
-def built(raw: Path, work: Path, *extra: str, data_tests_may_fail: bool = False) -> Path:
-    """Build into ``work``; the build must finish with every seed and model built.
-
-    On a faulty census the data tests may fail (that is what they are for: a lost
-    episode file leaves episodes open for ever, and the age tests say so), but no
-    model may error.
-    """
-    work.mkdir(parents=True, exist_ok=True)
-    warehouse = work / "warehouse.duckdb"
-    result = dbt_build(raw, warehouse, work, *extra)
-    output = result.stdout[-6000:] + result.stderr[-2000:]
-    if not data_tests_may_fail:
-        assert result.returncode == 0, output
-        return warehouse
-    results = json.loads((work / "target" / "run_results.json").read_text())["results"]
-    errors = [r["unique_id"] for r in results
-              if not r["unique_id"].startswith("test.") and r["status"] not in ("success", "skipped")]
-    assert not errors, output
-    failed_tests = [r["unique_id"] for r in results
-                    if r["unique_id"].startswith("test.") and r["status"] in ("fail", "error")]
-    print(f"\nfaulty build: data tests failing as expected: {failed_tests}")
-    return warehouse
-
-
 @pytest.fixture(scope="module")
-def clean(default_census_dir: Path, tmp_path_factory: pytest.TempPathFactory
-          ) -> Iterator[duckdb.DuckDBPyConnection]:
-    warehouse = built(default_census_dir, tmp_path_factory.mktemp("clean_build"))
-    con = duckdb.connect(str(warehouse), read_only=True)
+def clean(clean_warehouse: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    con = duckdb.connect(str(clean_warehouse), read_only=True)
     yield con
     con.close()
 
@@ -56,7 +29,9 @@ def faulty(default_census_dir: Path, tmp_path_factory: pytest.TempPathFactory
     work = tmp_path_factory.mktemp("faulty_build")
     raw = work / "raw"
     inject_faults(default_census_dir, raw, seed=FAULT_SEED)
-    warehouse = built(raw, work, "--vars", "{census_expect_faults: true}", data_tests_may_fail=True)
+    warehouse, failing = build_warehouse(raw, work, "--vars", "{census_expect_faults: true}",
+                                         data_tests_may_fail=True)
+    print(f"\nfaulty build: data tests failing as expected: {failing}")
     con = duckdb.connect(str(warehouse), read_only=True)
     yield con, raw
     con.close()
