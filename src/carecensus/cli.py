@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import subprocess
 import sys
@@ -93,12 +94,33 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def gate(kind: str) -> bool:
     """A validation gate of the main job: True when it passed (nothing critical failed or errored)."""
-    status = cmd_validate(argparse.Namespace(kind=kind, raw=None, warehouse=None, out=None))
+    status = cmd_validate(argparse.Namespace(kind=kind, raw=None, warehouse=None,
+                                             out=os.environ.get("CENSUS_QUALITY_DIR")))
     if status != 0:
         what = "errored (an expectation raised)" if status == 2 else "failed"
         print(f"gate '{kind} suites' {what}: nothing published, the serving file is unchanged",
               file=sys.stderr)
     return status == 0
+
+
+def rules_gate() -> bool:
+    """The census validation rules gate: no failure at severity error in the built warehouse."""
+    import duckdb
+
+    con = duckdb.connect(str(warehouse_path()), read_only=True)
+    try:
+        failures = con.execute(
+            "select year_code, local_authority_code, rule_id, failure_count, message "
+            "from marts.fct_validation_rule_failures_by_authority where severity = 'error' "
+            "order by year_code, local_authority_code, rule_id").fetchall()
+    finally:
+        con.close()
+    for year, authority, rule, count, message in failures[:50]:
+        print(f"rule {rule} failed {count} times in {authority} {year}: {message}", file=sys.stderr)
+    if failures:
+        print(f"gate 'census validation rules' failed ({len(failures)} rule x authority x year): "
+              "nothing published, the serving file is unchanged", file=sys.stderr)
+    return not failures
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
@@ -196,9 +218,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     timed("dbt build", t)
 
     t = time.perf_counter()
-    if not gate("mart"):
+    if not gate("mart") or not rules_gate():
         return 1
-    timed("mart suites", t)
+    timed("mart suites and rules", t)
 
     t = time.perf_counter()
     status = cmd_publish(argparse.Namespace(build_db=None, manifest=None, serving=None,

@@ -1,0 +1,31 @@
+"""The main job refuses to publish a census that breaks a critical gate."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from carecensus.faults import inject_faults
+
+CARECENSUS = Path(sys.executable).with_name("carecensus")
+
+
+def test_main_job_refuses_to_publish_a_faulty_census(default_census_dir: Path,
+                                                     tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    inject_faults(default_census_dir, raw, seed=7)
+    serving = tmp_path / "serving.duckdb"
+    env = dict(os.environ, CENSUS_RAW_DIR=str(raw),
+               CENSUS_WAREHOUSE_PATH=str(tmp_path / "warehouse.duckdb"),
+               CENSUS_SERVING_PATH=str(serving), CENSUS_PARQUET_DIR=str(tmp_path / "parquet"),
+               CENSUS_QUALITY_DIR=str(tmp_path / "quality"))
+    result = subprocess.run([str(CARECENSUS), "run"], env=env, capture_output=True, text=True)
+    assert result.returncode != 0
+    assert "nothing published" in result.stderr
+    assert "raw suites" in result.stderr
+    # the failing gate names the suite, and where it can the authority and year
+    assert "raw_cla_episode" in result.stdout or "raw_cla_child" in result.stdout, result.stdout[-3000:]
+    assert not serving.exists()
+    assert (tmp_path / "quality" / "raw_summary.json").exists()
