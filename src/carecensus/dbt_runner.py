@@ -75,8 +75,9 @@ def build_warehouse(raw: Path, work: Path, *extra: str,
     if not data_tests_may_fail:
         raise BuildFailed(output)
     results = json.loads((work / "target" / "run_results.json").read_text())["results"]
-    errors = [r["unique_id"] for r in results if not r["unique_id"].startswith("test.")
-              and r["status"] not in ("success", "skipped")]
+    built_nodes = ("model.", "seed.", "snapshot.")
+    errors = [f'{r["unique_id"]}: {r["status"]}' for r in results
+              if r["unique_id"].startswith(built_nodes) and r["status"] not in ("success", "skipped")]
     if errors:
         raise BuildFailed(f"{errors}\n{output}")
     return warehouse, [r["unique_id"] for r in results
