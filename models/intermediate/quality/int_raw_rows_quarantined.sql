@@ -6,94 +6,25 @@ file_issues as (
     select * from {{ ref('base_census_extract__file_issues') }}
 ),
 
-base_cla__child_issues as (
-    select * from {{ ref('base_cla__child_issues') }}
-),
-
-base_cla__episode_issues as (
-    select * from {{ ref('base_cla__episode_issues') }}
-),
-
-base_cla__adoption_issues as (
-    select * from {{ ref('base_cla__adoption_issues') }}
-),
-
-base_cla__care_leaver_issues as (
-    select * from {{ ref('base_cla__care_leaver_issues') }}
-),
-
-base_crcs__child_issues as (
-    select * from {{ ref('base_crcs__child_issues') }}
-),
-
-base_plasc__pupil_issues as (
-    select * from {{ ref('base_plasc__pupil_issues') }}
-),
+{%- set row_issue_models = [
+    'base_cla__child_issues', 'base_cla__episode_issues', 'base_cla__adoption_issues',
+    'base_cla__care_leaver_issues', 'base_crcs__child_issues', 'base_plasc__pupil_issues',
+] %}
 
 row_issues as (
-    select
-        source_file,
-        source_row_number,
-        column_name,
-        offending_value,
-        reason,
-        detail
-    from base_cla__child_issues
-
-    union all
-
-    select
-        source_file,
-        source_row_number,
-        column_name,
-        offending_value,
-        reason,
-        detail
-    from base_cla__episode_issues
-
-    union all
-
-    select
-        source_file,
-        source_row_number,
-        column_name,
-        offending_value,
-        reason,
-        detail
-    from base_cla__adoption_issues
-
-    union all
-
-    select
-        source_file,
-        source_row_number,
-        column_name,
-        offending_value,
-        reason,
-        detail
-    from base_cla__care_leaver_issues
-
-    union all
-
-    select
-        source_file,
-        source_row_number,
-        column_name,
-        offending_value,
-        reason,
-        detail
-    from base_crcs__child_issues
-
-    union all
-
-    select
-        source_file,
-        source_row_number,
-        column_name,
-        offending_value,
-        reason,
-        detail
-    from base_plasc__pupil_issues
+    {%- for issue_model in row_issue_models %}
+        select
+            source_file,
+            source_row_number,
+            column_name,
+            offending_value,
+            reason,
+            detail
+        from {{ ref(issue_model) }}
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
+    {%- endfor %}
 ),
 
 whole_file_issues as (
