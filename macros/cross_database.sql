@@ -96,3 +96,22 @@
 {% macro default__census_safe_cast(expression, data_type) -%}
     {{ dbt.safe_cast(expression, data_type) }}
 {%- endmacro %}
+
+
+{# The median of a numeric expression, as an aggregate (the continuous median: the mean of the two
+   middle values when their number is even). #}
+{% macro census_median(expression) -%}
+    {{ return(adapter.dispatch('census_median', 'welsh_care_census')(expression)) }}
+{%- endmacro %}
+
+{% macro duckdb__census_median(expression) -%}
+    quantile_cont({{ expression }}, 0.5)
+{%- endmacro %}
+
+{% macro spark__census_median(expression) -%}
+    percentile({{ expression }}, 0.5)
+{%- endmacro %}
+
+{% macro default__census_median(expression) -%}
+    percentile_cont(0.5) within group (order by {{ expression }})
+{%- endmacro %}

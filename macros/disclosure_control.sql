@@ -11,6 +11,9 @@
         raw_count    the true count: never to be published
         base_count   the true denominator of the percentage (null for none)
         rate_base    the population the rate per 10,000 is of (null for none)
+        statistic_name, statistic_value
+                     a statistic of the cell's children other than a count (a median, an
+                     average, a total of breaks; null for none): shown only with its count
     The output adds:
         is_suppressed    primary (raw_count below the threshold) or secondary suppression
         published_count  null when suppressed, else raw_count rounded to the nearest round_to
@@ -19,9 +22,14 @@
     Percentages and rates are computed from the rounded figures, so they cannot give back the
     unrounded count, and are null for a suppressed cell (or a base below the threshold).
 
+    Zeros are shown: a count of 0 (nothing counted, often a structural zero such as 'placed
+    outside Wales' in a small authority) discloses nobody, and suppressing it would hide key Wales
+    cells by secondary suppression. Primary suppression is of counts 1 to threshold - 1.
+
     Secondary suppression, so that no suppressed cell can be recovered by subtraction:
       - along a row: within a (year, authority, measure, breakdown) group with a shown total, if
-        exactly one part is suppressed, the smallest shown part is suppressed too (the total
+        exactly one part is suppressed, the smallest shown non-zero part is suppressed too (a
+        shown zero only when no non-zero part is left; the total
         itself when no other part is left);
       - down a column: within a (year, measure, breakdown, category) across the authorities, with
         the Wales row as the total, the same rule.
@@ -38,7 +46,8 @@
         select
             {{ input_cte }}.*,
             {{ input_cte }}.local_authority_code = 'Wales' as is_wales_row,
-            coalesce({{ input_cte }}.raw_count, 0) < {{ threshold }} as is_suppressed
+            coalesce({{ input_cte }}.raw_count, 0) > 0
+            and {{ input_cte }}.raw_count < {{ threshold }} as is_suppressed
         from {{ input_cte }}
     ),
     {%- for pass_number in range(1, passes + 1) %}
@@ -63,7 +72,11 @@
             row_number() over (
                 partition by {{ group | join(', ') }}
                 order by
-                    case when not {{ total_flag }} and not is_suppressed then 0 else 1 end,
+                    case
+                        when not {{ total_flag }} and not is_suppressed and raw_count > 0 then 0
+                        when not {{ total_flag }} and not is_suppressed then 1
+                        else 2
+                    end,
                     raw_count,
                     local_authority_code,
                     category
@@ -74,7 +87,8 @@
     {{ step }} as (
         select
             {%- for column in ['year_code', 'local_authority_code', 'measure', 'breakdown', 'category',
-                'category_order', 'is_total', 'raw_count', 'base_count', 'rate_base', 'is_wales_row'] %}
+                'category_order', 'is_total', 'raw_count', 'base_count', 'rate_base', 'statistic_name',
+                'statistic_value', 'is_wales_row'] %}
             {{ column }},
             {%- endfor %}
             (
@@ -105,6 +119,11 @@
             is_total,
             raw_count,
             is_suppressed,
+            statistic_name,
+            case
+                when not is_suppressed and raw_count >= {{ threshold }}
+                    then cast(round(statistic_value, 1) as {{ dbt.type_numeric() }})
+            end as statistic_value,
             case
                 when not is_suppressed
                     then cast(round(raw_count * 1.0 / {{ round_to }}, 0) * {{ round_to }} as {{ dbt.type_int() }})
@@ -165,10 +184,16 @@
       value_expression     what a row adds to its cell (1 = count rows; a column to add it up)
       where                a condition on the rows
       first_year_code      the first reporting year the item was collected (none: every year)
+      statistic_name       the name of a statistic of each cell other than its count (none: no
+                           statistic), e.g. 'Median days from entering care to adoption'
+      statistic_input      what a row gives the statistic (an expression over rows_cte; rows
+                           where it is null are left out of the statistic)
+      statistic_aggregate  how the statistic is computed over the cell's rows: 'median', 'average'
+                           or 'sum'
     The grid comes from CTEs `reporting_years` (year_code) and `authorities`
     (published_authorities()) of the calling model.
 #}
-{% macro published_cells(rows_cte, category_expression, measure, breakdown, categories, with_total=true, value_expression='1', where='1 = 1', total_label='Total', first_year_code=none) -%}
+{% macro published_cells(rows_cte, category_expression, measure, breakdown, categories, with_total=true, value_expression='1', where='1 = 1', total_label='Total', first_year_code=none, statistic_name=none, statistic_input=none, statistic_aggregate='median') -%}
     {%- set quoted = [] -%}
     {%- for category in categories -%}
         {%- do quoted.append("'" ~ (category | replace("'", "''")) ~ "'") -%}
@@ -181,7 +206,20 @@
         grid.category,
         grid.category_order,
         grid.is_total,
-        coalesce(sum(counted.cell_value), 0) as raw_count
+        coalesce(sum(counted.cell_value), 0) as raw_count,
+        {%- if statistic_name %}
+        '{{ statistic_name }}' as statistic_name,
+        cast(
+            {%- if statistic_aggregate == 'median' %} {{ census_median('counted.statistic_input') }}
+            {%- elif statistic_aggregate == 'average' %} avg(counted.statistic_input)
+            {%- elif statistic_aggregate == 'sum' %} sum(counted.statistic_input)
+            {%- else %}{{ exceptions.raise_compiler_error('statistic_aggregate: median, average or sum') }}
+            {%- endif %} as {{ dbt.type_numeric() }}
+        ) as statistic_value
+        {%- else %}
+        cast(null as {{ dbt.type_string() }}) as statistic_name,
+        cast(null as {{ dbt.type_numeric() }}) as statistic_value
+        {%- endif %}
     from (
         select
             reporting_years.year_code,
@@ -218,7 +256,8 @@
             year_code,
             local_authority_code,
             {{ category_expression }} as category,
-            {{ value_expression }} as cell_value
+            {{ value_expression }} as cell_value,
+            {{ statistic_input or ('cast(null as ' ~ dbt.type_numeric() ~ ')') }} as statistic_input
         from {{ rows_cte }}
         where {{ where }}
     ) as counted
@@ -251,6 +290,8 @@
         {{ cells_cte }}.category_order,
         {{ cells_cte }}.is_total,
         {{ cells_cte }}.raw_count,
+        {{ cells_cte }}.statistic_name,
+        {{ cells_cte }}.statistic_value,
         max(case when {{ cells_cte }}.is_total then {{ cells_cte }}.raw_count end) over (
             partition by
                 {{ cells_cte }}.year_code,
@@ -302,6 +343,8 @@
         {{ controlled_cte }}.published_count,
         {{ controlled_cte }}.percentage,
         {{ controlled_cte }}.rate_per_10000,
+        {{ controlled_cte }}.statistic_name,
+        {{ controlled_cte }}.statistic_value,
         {{ controlled_cte }}.is_total,
         {{ controlled_cte }}.is_suppressed
     from {{ controlled_cte }}

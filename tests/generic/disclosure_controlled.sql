@@ -1,8 +1,10 @@
 {#-
     A published table is disclosure-controlled (macros/disclosure_control.sql). Each returned row
     is a failure:
-      - below_threshold: a cell shown with a count below the threshold;
-      - suppressed_but_shown: a suppressed cell that still shows a count, percentage or rate;
+      - below_threshold: a cell shown with no count or a count from 1 to below the threshold
+        (a zero is shown: it discloses nobody);
+      - suppressed_but_shown: a suppressed cell that still shows a count, percentage, rate or
+        statistic;
       - recoverable_in_row: a (year, authority, measure, breakdown) group whose total is shown
         and exactly one of whose parts is suppressed (total minus the others gives it back);
       - recoverable_in_column: the same down the authorities, with the Wales row as the total.
@@ -24,6 +26,7 @@ cells as (
         published_count,
         percentage,
         rate_per_10000,
+        statistic_value,
         is_suppressed,
         local_authority_code = '{{ wales_code }}' as is_wales_row
     from {{ model }}
@@ -38,7 +41,9 @@ below_threshold as (
         breakdown,
         category
     from cells
-    where not is_suppressed and (published_count is null or published_count < {{ threshold }})
+    where
+        not is_suppressed
+        and (published_count is null or (published_count > 0 and published_count < {{ threshold }}))
 ),
 
 suppressed_but_shown as (
@@ -52,7 +57,12 @@ suppressed_but_shown as (
     from cells
     where
         is_suppressed
-        and (published_count is not null or percentage is not null or rate_per_10000 is not null)
+        and (
+            published_count is not null
+            or percentage is not null
+            or rate_per_10000 is not null
+            or statistic_value is not null
+        )
 ),
 
 recoverable_in_row as (

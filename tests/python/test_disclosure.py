@@ -57,10 +57,12 @@ def compiled(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
     macro_sql = compile_inline(
         "with raw_cells as (select *, max(case when is_total then raw_count end) over "
         "(partition by year_code, local_authority_code, measure, breakdown) as base_count, "
-        "cast(null as integer) as rate_base from raw_input), "
+        "cast(null as integer) as rate_base, cast(null as varchar) as statistic_name, "
+        "cast(null as decimal(28, 6)) as statistic_value from raw_input), "
         "{{ disclosure_control('raw_cells', 'controlled') }} "
         "select year_code, local_authority_code, measure, breakdown, category, is_total, "
-        "raw_count, published_count, percentage, rate_per_10000, is_suppressed from controlled", work)
+        "raw_count, published_count, percentage, rate_per_10000, statistic_value, is_suppressed "
+        "from controlled", work)
     return test_sql, macro_sql
 
 
@@ -69,8 +71,8 @@ def failures(test_sql: str, cells: Sequence[PublishedRow]) -> set[tuple[str, str
     con = duckdb.connect()
     con.execute(f"create table published ({PUBLISHED_COLUMNS})")
     con.executemany("insert into published values (?, ?, ?, ?, ?, ?, ?, ?, ?)", list(cells))
-    con.execute("create view cells_under_test as select *, cast(null as double) as rate_per_10000 "
-                "from published")
+    con.execute("create view cells_under_test as select *, cast(null as double) as rate_per_10000, "
+                "cast(null as double) as statistic_value from published")
     found = {(str(r[0]), None if r[2] is None else str(r[2]))
              for r in con.execute(test_sql).fetchall()}
     con.close()
@@ -144,11 +146,23 @@ def test_the_macro_output_passes_the_test(compiled: tuple[str, str], seed: int) 
     con.execute(f"create table published as {macro_sql}")
     shown = con.execute("select raw_count, published_count from published "
                         "where not is_suppressed").fetchall()
-    hidden = con.execute("select raw_count from published where raw_count < 5").fetchall()
+    small = con.execute("select raw_count, is_suppressed from published "
+                        "where raw_count between 1 and 4").fetchall()
+    zeros = con.execute("select is_suppressed, published_count from published "
+                        "where raw_count = 0 and not is_total").fetchall()
     con.execute("create view cells_under_test as select * exclude (raw_count) from published")
     reported = con.execute(test_sql).fetchall()
     con.close()
     assert reported == []
-    assert all(int(raw) >= 5 and published % 5 == 0 and abs(published - raw) <= 2
+    assert all((int(raw) >= 5 or raw == 0) and published % 5 == 0 and abs(published - raw) <= 2
                for raw, published in shown)
-    assert hidden  # the grid had small counts to suppress
+    assert small and all(suppressed for _, suppressed in small)  # 1 to 4: always suppressed
+    # a zero discloses nobody: shown as 0 unless needed as a secondary suppression
+    assert zeros and any(not suppressed and count == 0 for suppressed, count in zeros)
+
+
+def test_a_shown_zero_is_not_a_leak(compiled: tuple[str, str]) -> None:
+    zeros = [cell("512", "z", "A", 0), cell("512", "z", "B", 20), cell("512", "z", "Total", 20, total=True),
+             cell("Wales", "z", "A", 0), cell("Wales", "z", "B", 20),
+             cell("Wales", "z", "Total", 20, total=True)]
+    assert failures(compiled[0], SAFE + zeros) == set()

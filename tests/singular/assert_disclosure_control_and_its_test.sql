@@ -6,7 +6,7 @@
         The generic test disclosure_controlled must report each kind: it FAILS on this table.
       - raw_fixture: true counts where primary suppression leaves one suppressed cell in a row and
         in a column; disclosure_control() must add the secondary suppressions, so the generic test
-        reports nothing.
+        reports nothing; its zero cells are shown as 0, not suppressed.
     A row returned here is a failure of this assertion.
 -#}
 
@@ -39,6 +39,7 @@ leaky_published as (
         published_count,
         case when breakdown = 'shown percentage' then 12.5 end as percentage,
         cast(null as {{ dbt.type_numeric() }}) as rate_per_10000,
+        cast(null as {{ dbt.type_numeric() }}) as statistic_value,
         is_suppressed
     from leaky_fixture
 ),
@@ -56,7 +57,9 @@ raw_fixture as (
         max(case when is_total then raw_count end)
             over (partition by year_code, local_authority_code, measure, breakdown)
             as base_count,
-        cast(null as {{ dbt.type_int() }}) as rate_base
+        cast(null as {{ dbt.type_int() }}) as rate_base,
+        cast(null as {{ dbt.type_string() }}) as statistic_name,
+        cast(null as {{ dbt.type_numeric() }}) as statistic_value
     from (
         values
         (202223, '512', 'm', 'b', 'A', 1, false, 3),
@@ -70,7 +73,13 @@ raw_fixture as (
         (202223, 'Wales', 'm', 'b', 'A', 1, false, 13),
         (202223, 'Wales', 'm', 'b', 'B', 2, false, 32),
         (202223, 'Wales', 'm', 'b', 'C', 3, false, 70),
-        (202223, 'Wales', 'm', 'b', 'Total', 0, true, 115)
+        (202223, 'Wales', 'm', 'b', 'Total', 0, true, 115),
+        (202223, '512', 'm', 'zeros', 'A', 1, false, 0),
+        (202223, '512', 'm', 'zeros', 'B', 2, false, 20),
+        (202223, '512', 'm', 'zeros', 'Total', 0, true, 20),
+        (202223, 'Wales', 'm', 'zeros', 'A', 1, false, 0),
+        (202223, 'Wales', 'm', 'zeros', 'B', 2, false, 20),
+        (202223, 'Wales', 'm', 'zeros', 'Total', 0, true, 20)
     ) as fixture ( -- noqa: AL05
         year_code, local_authority_code, measure, breakdown, category, category_order, is_total, raw_count
     )
@@ -128,6 +137,12 @@ final as (
                 else 0
             end
         ) <> 4
+
+    union all
+
+    select 'disclosure_control() suppressed or altered a zero count' as problem
+    from controlled_fixture
+    where breakdown = 'zeros' and category = 'A' and (is_suppressed or published_count <> 0)
 )
 
 select * from final
