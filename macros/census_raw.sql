@@ -55,6 +55,80 @@
 
 
 {#
+    How a base model is materialised: incremental on DuckDB, so a build reads only the raw files
+    that are new or changed since the last build (census_base_rows); a plain table elsewhere
+    (delete+insert incrementals need a table format the Spark target does not have here).
+#}
+{% macro census_base_materialization() -%}
+    {{ return('incremental' if target.type == 'duckdb' else 'table') }}
+{%- endmacro %}
+
+
+{#
+    After an incremental load: forget the rows of files no longer in the raw folder (a year folder
+    taken away), so the base table always holds exactly the files the folder holds.
+#}
+{% macro census_forget_removed_files() -%}
+    {%- if is_incremental() -%}
+    delete from {{ this }}
+    where source_file not in (select source_file from {{ ref('base_census_extract__files') }})
+    {%- else -%}
+    select 1 as nothing_to_forget
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#
+    The raw files of a table still to be read in an incremental build: known files whose path or
+    content hash is not yet in the base model. Returns none on a full build (read every file).
+#}
+{% macro census_files_to_load(table_path) -%}
+    {%- if not (execute and is_incremental()) -%}{{ return(none) }}{%- endif -%}
+    {#- a base table from before content hashes: read every file (delete+insert replaces them all) -#}
+    {%- set loaded_columns = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
+    {%- if 'source_content_hash' not in loaded_columns -%}{{ return(none) }}{%- endif -%}
+    {%- set sql -%}
+        select files.source_file
+        from {{ ref('base_census_extract__files') }} as files
+        where
+            files.table_path = '{{ table_path }}'
+            and files.is_known_table
+            and not exists (
+                select 1 from {{ this }} as loaded
+                where
+                    loaded.source_file = files.source_file
+                    and loaded.source_content_hash = files.content_hash
+            )
+        order by files.source_file
+    {%- endset -%}
+    {{ return(run_query(sql).columns[0].values() | list) }}
+{%- endmacro %}
+
+
+{#
+    A read of some of the raw files of a table, with the same reader options as the source
+    (its meta raw_dir and csv_options).
+#}
+{% macro census_read_files(source_name, table_name, source_files) -%}
+    {{ return(adapter.dispatch('census_read_files', 'welsh_care_census')(source_name, table_name, source_files)) }}
+{%- endmacro %}
+
+{% macro duckdb__census_read_files(source_name, table_name, source_files) -%}
+    {%- set meta = {} -%}
+    {%- for node in graph.sources.values() if node.source_name == source_name and node.name == table_name -%}
+        {%- do meta.update(node.source_meta or {}) -%}
+        {%- do meta.update(node.meta or {}) -%}
+        {%- do meta.update((node.config or {}).get('meta') or {}) -%}
+    {%- endfor -%}
+    {%- set paths = [] -%}
+    {%- for source_file in source_files -%}
+        {%- do paths.append("'" ~ meta['raw_dir'] ~ '/' ~ source_file ~ "'") -%}
+    {%- endfor -%}
+    read_csv([{{ paths | join(', ') }}], {{ meta['csv_options'] }})
+{%- endmacro %}
+
+
+{#
     The body of a base model: one read of the raw files of a table. Declared columns missing from
     every file come out as nulls; values in fields beyond a row's header (a row with too many
     fields) are kept in extra_field_value. When no file of the table exists at all the model is
@@ -64,9 +138,18 @@
     {%- set table_path = source_name ~ '/' ~ table_name -%}
     {%- set declared = census_source_columns(source_name, table_name) -%}
     {%- set files_found = census_files_found(table_path) -%}
+    {#- an incremental build reads only the new or changed files -#}
+    {%- set files_to_load = census_files_to_load(table_path) -%}
+    {%- if files_to_load is none -%}
+        {%- set reader = source(source_name, table_name) -%}
+    {%- elif files_to_load | length > 0 -%}
+        {%- set reader = census_read_files(source_name, table_name, files_to_load) -%}
+    {%- else -%}
+        {%- set files_found = 0 -%}
+    {%- endif -%}
     {%- set present = [] -%}
     {%- if execute and files_found > 0 -%}
-        {%- set probe = run_query('select * from ' ~ source(source_name, table_name) ~ ' limit 0') -%}
+        {%- set probe = run_query('select * from ' ~ reader ~ ' limit 0') -%}
         {%- for name in probe.column_names -%}{%- do present.append(name) -%}{%- endfor -%}
     {%- endif -%}
     {%- set declared_names = declared | map(attribute='name') | list -%}
@@ -81,7 +164,7 @@ with
 
 {% if files_found > 0 %}
 source as (
-    select * from {{ source(source_name, table_name) }}
+    select * from {{ reader }}
 ),
 
 read_in_file_order as (
@@ -125,17 +208,24 @@ located as (
     from read_in_file_order
 ),
 
+files as (
+    select * from {{ ref('base_census_extract__files') }}
+),
+
 final as (
     select
-        source_file,
-        source_row_number,
+        located.source_file,
+        located.source_row_number,
+        files.content_hash as source_content_hash,
         '{{ table_path }}' as table_path,
-        {{ dbt.split_part('source_file', "'/'", 2) }} as folder_year_code,
+        {{ dbt.split_part('located.source_file', "'/'", 2) }} as folder_year_code,
         {%- for column in declared %}
-        {{ column.column }},
+        located.{{ column.column }},
         {%- endfor %}
-        extra_field_value
+        located.extra_field_value
     from located
+    left join files
+        on located.source_file = files.source_file
 )
 
 select * from final

@@ -8,6 +8,7 @@ decoded as (
     select
         {{ census_relative_path('filename') }} as source_file,
         size as size_bytes,
+        {{ census_hash('content') }} as content_hash,
         {{ census_decode_utf8('content') }} as content_text
     from source
 ),
@@ -16,6 +17,7 @@ described as (
     select
         source_file,
         size_bytes,
+        content_hash,
         content_text,
         {{ dbt.split_part('source_file', "'/'", 1) }} as census,
         {{ dbt.split_part('source_file', "'/'", 2) }} as folder_year_code,
@@ -40,6 +42,7 @@ final as (
                 then {{ census_safe_cast('folder_year_code', dbt.type_int()) }}
         end as folder_year_number,
         size_bytes,
+        content_hash,
         is_valid_utf8,
         {{ dbt.concat(["','", "replace(replace(coalesce(header_line, ''), '\"', ''), ' ', '')", "','"]) }}
             as header_columns,

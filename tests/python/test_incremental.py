@@ -1,0 +1,124 @@
+"""Incremental yearly load: adding a new reporting year's folder and building again reads only the
+new files (the base models are incremental on DuckDB) and gives exactly the marts of a full
+rebuild, corrections to earlier years included.
+
+The history is the default census without its last year (202425). That return corrects some
+placement postcodes of episodes reported in 202324 (the generator's later-return corrections),
+which break rule 434 until the correction arrives: the test checks the errors are there before
+the new year and gone after it, and that every mart equals the full build's, row for row.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from carecensus.dbt_runner import build_warehouse
+
+NEW_YEAR = "202425"
+CENSUSES = ("cla", "crcs", "plasc")
+
+
+def copy_without_year(source: Path, target: Path, year: str) -> None:
+    for census in CENSUSES:
+        for folder in sorted((source / census).iterdir()):
+            if folder.name != year:
+                shutil.copytree(folder, target / census / folder.name)
+
+
+def error_failures(warehouse: Path) -> int:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return int(con.execute("select count(*) from intermediate.int_validation_failures "
+                               "where severity = 'error'").fetchall()[0][0])
+    finally:
+        con.close()
+
+
+def differing_marts(left: Path, right: Path) -> dict[str, tuple[int, int, int]]:
+    """Every table of the marts schema of ``right`` that differs from ``left``'s:
+    table -> (rows, rows only in left, rows only in right)."""
+    con = duckdb.connect()
+    try:
+        con.execute(f"attach '{left}' as left_db (read_only)")
+        con.execute(f"attach '{right}' as right_db (read_only)")
+        tables = [r[0] for r in con.execute(
+            "select table_name from duckdb_tables() where database_name = 'right_db' "
+            "and schema_name = 'marts' order by 1").fetchall()]
+        assert len(tables) > 30, tables
+        differ: dict[str, tuple[int, int, int]] = {}
+        for table in tables:
+            only = [int(con.execute(
+                f"select count(*) from (select * from {a}.marts.{table} "
+                f"except all select * from {b}.marts.{table})").fetchall()[0][0])
+                for a, b in (("left_db", "right_db"), ("right_db", "left_db"))]
+            rows = int(con.execute(f"select count(*) from right_db.marts.{table}").fetchall()[0][0])
+            if any(only):
+                differ[table] = (rows, only[0], only[1])
+        return differ
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def incremental(default_census_dir: Path, tmp_path_factory: pytest.TempPathFactory
+                ) -> tuple[Path, Path, int]:
+    """(the warehouse built from the history then incrementally with the new year, its work
+    folder, the error-level rule failures before the new year)."""
+    work = tmp_path_factory.mktemp("incremental")
+    raw = work / "raw"
+    copy_without_year(default_census_dir, raw, NEW_YEAR)
+    history_vars = '{census_last_year_code: 202324, census_expect_faults: true}'
+    warehouse, _ = build_warehouse(raw, work, "--vars", history_vars)
+    errors_before = error_failures(warehouse)
+    for census in CENSUSES:
+        shutil.copytree(default_census_dir / census / NEW_YEAR, raw / census / NEW_YEAR)
+    build_warehouse(raw, work)
+    return warehouse, work, errors_before
+
+
+def test_the_new_year_load_reads_only_the_new_files(incremental: tuple[Path, Path, int]) -> None:
+    _, work, _ = incremental
+    results = json.loads((work / "target" / "run_results.json").read_text())["results"]
+    statuses = {r["unique_id"].rsplit(".", 1)[1]: r["status"] for r in results}
+    run_dir = work / "target" / "compiled" / "welsh_care_census" / "models" / "staging"
+    for census, table in (("cla", "episode"), ("cla", "child"), ("crcs", "child"), ("plasc", "pupil")):
+        model = f"base_{census}__{table}"
+        assert statuses[model] == "success"
+        compiled = (run_dir / census / "base" / f"{model}.sql").read_text()
+        assert f"{census}/{NEW_YEAR}/{table}.csv" in compiled
+        assert f"{census}/202324/{table}.csv" not in compiled and f"{census}/*/" not in compiled
+
+
+def test_the_new_return_corrects_the_earlier_year(incremental: tuple[Path, Path, int]) -> None:
+    warehouse, _, errors_before = incremental
+    assert errors_before > 0  # 202324 as first returned breaks rule 434 ...
+    assert error_failures(warehouse) == 0  # ... until 202425 corrects it
+
+
+def test_incremental_marts_equal_a_full_rebuild(incremental: tuple[Path, Path, int],
+                                                clean_warehouse: Path) -> None:
+    warehouse, _, _ = incremental
+    assert differing_marts(clean_warehouse, warehouse) == {}
+
+
+def test_a_file_delivered_again_with_changes_is_read_again(
+        incremental: tuple[Path, Path, int], tmp_path: Path) -> None:
+    warehouse, work, _ = incremental
+    raw = work / "raw"
+    episodes = raw / "cla" / NEW_YEAR / "episode.csv"
+    lines = episodes.read_text().splitlines(keepends=True)
+    episodes.write_text("".join(lines[:-1]))  # the last episode row withdrawn
+    try:
+        build_warehouse(raw, work, data_tests_may_fail=True)
+        con = duckdb.connect(str(warehouse), read_only=True)
+        loaded = con.execute("select count(*) from staging.base_cla__episode "
+                             f"where source_file = 'cla/{NEW_YEAR}/episode.csv'").fetchall()[0][0]
+        con.close()
+        assert loaded == len(lines) - 2  # header and the withdrawn row
+    finally:
+        episodes.write_text("".join(lines))
