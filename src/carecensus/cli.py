@@ -252,6 +252,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_benchmark(args: argparse.Namespace) -> int:
+    from carecensus import benchmark
+
+    report = benchmark.run_benchmark(benchmark.options_from_args(args),
+                                     command="carecensus benchmark " + " ".join(sys.argv[2:]))
+    print(f"benchmark report: {report}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="carecensus", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -308,6 +317,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     doc = sub.add_parser("docs", help="dbt docs generate --static: the data dictionary")
     doc.set_defaults(func=cmd_docs)
+
+    from carecensus.benchmark import add_arguments
+
+    bench = sub.add_parser("benchmark", help="time the main job at several scales; write a "
+                                             "markdown report")
+    add_arguments(bench)
+    bench.set_defaults(func=cmd_benchmark)
     return parser
 
 

@@ -1,0 +1,1082 @@
+"""``carecensus benchmark``: time the main job at several census scales and write a markdown report.
+
+For each scale and run it generates the census, then measures every stage of the main job in a
+subprocess of its own: the raw suites, ``dbt parse``, ``dbt build`` (split from
+``run_results.json`` into seeds, source load, models and tests), the mart suites and census rules,
+publish and docs. It then replays the compiled SQL of every model straight into DuckDB, without
+dbt, in dependency order on a copy of the built warehouse: the limit for this stack.
+
+Peak memory of a stage comes from two places: the kernel's high-water mark of the largest single
+process (``wait4`` rusage of the stage's process, which includes its waited-for children) and the
+largest sum of resident memory over the whole process tree, sampled from ``/proc`` (workers of
+the generator run side by side, so their memory adds up).
+
+A stage that cannot run (no incremental model, no Spark target, a budget spent, an earlier stage
+failed) is reported as ``not run: <reason>``, never left out and never estimated.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from carecensus.dbt_runner import Manifest, dbt_command, dbt_environment, load_manifest
+from carecensus.paths import PROJECT_DIR
+
+# ----------------------------------------------------------------------------------------------
+# Stages and metrics, in report order
+
+GENERATE = "generate"
+VALIDATE_RAW = "validation: raw suites"
+PARSE = "dbt parse"
+BUILD = "dbt build (wall)"
+SEEDS = "- seeds"
+SOURCE_LOAD = "- source load (models reading raw files)"
+MODELS = "- models (all, incl. source load)"
+MODELS_WALL = "- models, wall (time any model was running)"
+TESTS = "- tests (data and unit)"
+VALIDATE_MART = "validation: mart suites + rules"
+PUBLISH = "publish"
+DOCS = "docs"
+MAIN_JOB = "main job (generate excluded)"
+RAW_DUCKDB = "raw DuckDB: same model SQL, no dbt"
+MODEL_RATIO = "ratio dbt models / raw DuckDB"
+MODEL_WALL_RATIO = "ratio dbt models wall / raw DuckDB"
+ROWS_PER_S_BUILD = "rows/s over dbt build"
+ROWS_PER_S_JOB = "rows/s over main job"
+INCREMENTAL = "incremental: one new year"
+FULL_REBUILD = "full rebuild (--full-refresh)"
+INCREMENTAL_RATIO = "ratio incremental / full rebuild"
+SPARK = "Spark: dbt build (scale 1 only)"
+
+METRICS: tuple[tuple[str, str], ...] = (
+    (GENERATE, "s"), (VALIDATE_RAW, "s"), (PARSE, "s"), (BUILD, "s"), (SEEDS, "s"),
+    (SOURCE_LOAD, "s"), (MODELS, "s"), (MODELS_WALL, "s"), (TESTS, "s"), (VALIDATE_MART, "s"),
+    (PUBLISH, "s"), (DOCS, "s"), (MAIN_JOB, "s"), (RAW_DUCKDB, "s"), (MODEL_RATIO, "x"),
+    (MODEL_WALL_RATIO, "x"), (ROWS_PER_S_BUILD, "rows/s"), (ROWS_PER_S_JOB, "rows/s"),
+    (INCREMENTAL, "s"), (FULL_REBUILD, "s"), (INCREMENTAL_RATIO, "x"), (SPARK, "s"),
+)
+MAIN_JOB_STAGES = (VALIDATE_RAW, PARSE, BUILD, VALIDATE_MART, PUBLISH, DOCS)
+
+# targets of the issue
+MAIN_JOB_LIMIT_S = 60.0
+MODEL_RATIO_LIMIT = 1.5
+MEMORY_LIMIT_BYTES = 4 * 1000**3  # DuckDB's "4GB" (decimal), as profiles.yml sets it
+INCREMENTAL_RATIO_LIMIT = 0.30
+
+DEFAULT_REPORT = PROJECT_DIR / "data" / "reports" / "benchmark.md"
+DEFAULT_WORK = PROJECT_DIR / "data" / "benchmark"
+
+
+# ----------------------------------------------------------------------------------------------
+# Samples and summaries (pure)
+
+@dataclass(frozen=True)
+class Sample:
+    """One run's value of one metric, or the reason there is none."""
+
+    value: float | None
+    peak_rss: int | None = None  # bytes: largest single process (kernel high-water mark)
+    peak_tree: int | None = None  # bytes: largest sampled sum over the process tree
+    reason: str | None = None  # why there is no value
+    note: str | None = None  # something to know about the value
+
+    @staticmethod
+    def missing(reason: str) -> Sample:
+        return Sample(None, reason=reason)
+
+
+@dataclass(frozen=True)
+class Spread:
+    median: float
+    low: float
+    high: float
+    runs: int
+
+
+def summarize(values: Sequence[float]) -> Spread:
+    """Median, minimum and maximum of some runs; an empty list is an error."""
+    if not values:
+        raise ValueError("no values to summarize")
+    return Spread(statistics.median(values), min(values), max(values), len(values))
+
+
+@dataclass(frozen=True)
+class Row:
+    """A metric over the runs of one scale."""
+
+    metric: str
+    unit: str
+    spread: Spread | None
+    peak_rss: int | None
+    peak_tree: int | None
+    note: str | None  # why it was not run, or how many runs were missing
+
+
+def summarize_metric(metric: str, unit: str, samples: Sequence[Sample]) -> Row:
+    values = [s.value for s in samples if s.value is not None]
+    rss = [s.peak_rss for s in samples if s.peak_rss is not None]
+    tree = [s.peak_tree for s in samples if s.peak_tree is not None]
+    reasons = sorted({s.reason for s in samples if s.value is None and s.reason})
+    remarks = sorted({s.note for s in samples if s.value is not None and s.note})
+    if not samples:
+        reasons = ["not measured"]
+    note: str | None = None
+    if not values:
+        note = "not run: " + "; ".join(reasons or ["no value"])
+    elif len(values) < len(samples):
+        note = f"{len(samples) - len(values)} of {len(samples)} runs not run: " + "; ".join(reasons)
+    if values and remarks:
+        note = "; ".join([*([note] if note else []), *remarks])
+    return Row(metric, unit, summarize(values) if values else None,
+               max(rss) if rss else None, max(tree) if tree else None, note)
+
+
+@dataclass
+class ScaleResult:
+    scale: float
+    runs: list[dict[str, Sample]] = field(default_factory=list)
+    rows_generated: int | None = None
+    note: str | None = None
+
+    def rows(self) -> list[Row]:
+        return [summarize_metric(m, unit, [run.get(m, Sample.missing("not measured"))
+                                           for run in self.runs])
+                for m, unit in METRICS]
+
+    def row(self, metric: str) -> Row:
+        unit = dict(METRICS)[metric]
+        return summarize_metric(metric, unit, [run.get(metric, Sample.missing("not measured"))
+                                               for run in self.runs])
+
+    def completed(self) -> bool:
+        """Every main-job stage has a value in every run."""
+        return bool(self.runs) and all(run.get(s, Sample(None)).value is not None
+                                       for run in self.runs for s in (GENERATE, *MAIN_JOB_STAGES))
+
+    def peak_memory(self) -> int | None:
+        peaks = [max(s.peak_rss or 0, s.peak_tree or 0) for run in self.runs for s in run.values()]
+        return max(peaks) if peaks and max(peaks) > 0 else None
+
+
+def derive(run: dict[str, Sample], rows_generated: int | None) -> None:
+    """Add the metrics computed from measured ones: main job, ratios, rows per second."""
+    def value(metric: str) -> float | None:
+        return run[metric].value if metric in run else None
+
+    missing = [s for s in MAIN_JOB_STAGES if value(s) is None]
+    if missing:
+        run[MAIN_JOB] = Sample.missing("stage missing: " + ", ".join(missing))
+    else:
+        run[MAIN_JOB] = Sample(sum(value(s) or 0.0 for s in MAIN_JOB_STAGES))
+    run[MODEL_RATIO] = ratio(value(MODELS), value(RAW_DUCKDB), MODELS, RAW_DUCKDB)
+    run[MODEL_WALL_RATIO] = ratio(value(MODELS_WALL), value(RAW_DUCKDB), MODELS_WALL, RAW_DUCKDB)
+    run[INCREMENTAL_RATIO] = ratio(value(INCREMENTAL), value(FULL_REBUILD), INCREMENTAL,
+                                   FULL_REBUILD)
+    for metric, over in ((ROWS_PER_S_BUILD, BUILD), (ROWS_PER_S_JOB, MAIN_JOB)):
+        seconds = value(over)
+        if rows_generated is None:
+            run[metric] = Sample.missing("no row count from the generator")
+        elif not seconds:
+            run[metric] = Sample.missing(f"no time for {over}")
+        else:
+            run[metric] = Sample(rows_generated / seconds)
+
+
+def ratio(numerator: float | None, denominator: float | None, top: str, bottom: str) -> Sample:
+    if numerator is None or denominator is None:
+        gone = [name for name, v in ((top, numerator), (bottom, denominator)) if v is None]
+        return Sample.missing("no value for " + " and ".join(gone))
+    if denominator <= 0:
+        return Sample.missing(f"{bottom} took no time")
+    return Sample(numerator / denominator)
+
+
+# ----------------------------------------------------------------------------------------------
+# Targets (pure)
+
+@dataclass(frozen=True)
+class TargetResult:
+    target: str
+    measured: str
+    passed: bool | None  # None: could not be evaluated
+    margin: str
+
+
+def judge(measured: float, limit: float, unit: str) -> tuple[bool, str]:
+    """Lower is better: pass when ``measured < limit``; the margin says by how much."""
+    gap = limit - measured
+    share = abs(gap) / limit * 100 if limit else float("inf")
+    word = "under" if gap > 0 else "over"
+    return gap > 0, f"{_number(abs(gap), unit)} {word} the limit ({share:.0f}%)"
+
+
+def _by_scale(results: Sequence[ScaleResult], scale: float) -> ScaleResult | None:
+    return next((r for r in results if r.scale == scale), None)
+
+
+def evaluate_targets(results: Sequence[ScaleResult]) -> list[TargetResult]:
+    out: list[TargetResult] = []
+    one = _by_scale(results, 1.0)
+    name = f"scale 1: main job (generate excluded) under {MAIN_JOB_LIMIT_S:g} s"
+    row = one.row(MAIN_JOB) if one else None
+    if row is None or row.spread is None:
+        out.append(TargetResult(name, "-", None, "not evaluated: " + (
+            "scale 1 not in --scales" if row is None else (row.note or "no value"))))
+    else:
+        passed, margin = judge(row.spread.median, MAIN_JOB_LIMIT_S, "s")
+        out.append(TargetResult(name, f"median {_number(row.spread.median, 's')}", passed, margin))
+
+    for result in results:
+        for metric, limit, title in (
+                (MODEL_RATIO, MODEL_RATIO_LIMIT,
+                 f"scale {result.scale:g}: dbt model execution within "
+                 f"{MODEL_RATIO_LIMIT:g}x raw DuckDB"),
+                (INCREMENTAL_RATIO, INCREMENTAL_RATIO_LIMIT,
+                 f"scale {result.scale:g}: one new year's incremental load under "
+                 f"{INCREMENTAL_RATIO_LIMIT:.0%} of a full rebuild")):
+            row = result.row(metric)
+            if row.spread is None:
+                out.append(TargetResult(title, "-", None, "not evaluated: " + (row.note or "")))
+            else:
+                passed, margin = judge(row.spread.median, limit, "x")
+                out.append(TargetResult(title, f"median {_number(row.spread.median, 'x')}", passed,
+                                        margin))
+
+    hundred = _by_scale(results, 100.0)
+    name = "scale 100: completes with peak memory under 4 GB"
+    if hundred is None:
+        out.append(TargetResult(name, "-", None, "not evaluated: scale 100 not in --scales"))
+    elif not hundred.completed():
+        out.append(TargetResult(name, "did not complete", False,
+                                "a main-job stage did not finish in every run"
+                                + (f" ({hundred.note})" if hundred.note else "")))
+    else:
+        peak = hundred.peak_memory()
+        if peak is None:
+            out.append(TargetResult(name, "completed", None, "not evaluated: no memory measured"))
+        else:
+            passed, margin = judge(float(peak), float(MEMORY_LIMIT_BYTES), "bytes")
+            out.append(TargetResult(name, f"completed, peak {_number(float(peak), 'bytes')}",
+                                    passed, margin))
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# Report (pure)
+
+@dataclass(frozen=True)
+class MachineFacts:
+    started: str
+    finished: str
+    command: str
+    cores: int
+    memory_bytes: int | None
+    load_start: tuple[float, float, float]
+    load_end: tuple[float, float, float]
+    versions: Mapping[str, str]
+    duckdb_settings: Mapping[str, str]
+    runs: int
+    project: str = "unknown"
+
+
+def _number(value: float, unit: str) -> str:
+    if unit == "s":
+        return f"{value:.1f} s" if value >= 10 else f"{value:.2f} s"
+    if unit == "x":
+        return f"{value:.2f}x"
+    if unit == "rows/s":
+        return f"{value:,.0f}"
+    if unit == "bytes":
+        return f"{value / 1000**3:.2f} GB" if value >= 1000**3 else f"{value / 1000**2:.0f} MB"
+    return f"{value:g}"
+
+
+def _memory(value: int | None) -> str:
+    return "-" if value is None else _number(float(value), "bytes")
+
+
+def _load(load: tuple[float, float, float]) -> str:
+    return " / ".join(f"{x:.2f}" for x in load)
+
+
+def format_scale(result: ScaleResult) -> str:
+    lines = [f"### Scale {result.scale:g}", ""]
+    rows = "-" if result.rows_generated is None else f"{result.rows_generated:,}"
+    lines.append(f"Raw rows generated: {rows}. Runs: {len(result.runs)}.")
+    if result.note:
+        lines.append(f"Note: {result.note}")
+    lines += ["", "| stage | median | min | max | peak RSS, largest process | "
+              "peak RSS, process tree | note |", "|---|---:|---:|---:|---:|---:|---|"]
+    for row in result.rows():
+        if row.spread is None:
+            cells = ["-", "-", "-"]
+        else:
+            cells = [_number(v, row.unit) for v in (row.spread.median, row.spread.low,
+                                                    row.spread.high)]
+        cells += [_memory(row.peak_rss), _memory(row.peak_tree), row.note or ""]
+        lines.append(f"| {row.metric} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def format_targets(targets: Sequence[TargetResult]) -> str:
+    lines = ["| target | measured | result | margin |", "|---|---|---|---|"]
+    for t in targets:
+        verdict = "not evaluated" if t.passed is None else ("pass" if t.passed else "MISS")
+        lines.append(f"| {t.target} | {t.measured} | {verdict} | {t.margin} |")
+    return "\n".join(lines)
+
+
+def format_report(facts: MachineFacts, results: Sequence[ScaleResult],
+                  targets: Sequence[TargetResult]) -> str:
+    memory = _memory(facts.memory_bytes)
+    versions = ", ".join(f"{k} {v}" for k, v in facts.versions.items())
+    settings = ", ".join(f"{k}={v}" for k, v in facts.duckdb_settings.items()) or "none"
+    parts = [
+        "# Benchmark: the main job at several census scales", "",
+        f"Started {facts.started}, finished {facts.finished}. Command: `{facts.command}`.", "",
+        "## Machine", "",
+        f"- cores: {facts.cores}; memory: {memory}",
+        f"- load average (1 / 5 / 15 min) at start: {_load(facts.load_start)}; "
+        f"at end: {_load(facts.load_end)} (other work on the machine shows here as noise)",
+        f"- versions: {versions}",
+        f"- project: {facts.project}",
+        f"- DuckDB settings from profiles.yml (also used for the raw DuckDB replay): {settings}",
+        "",
+        "## Method", "",
+        f"{facts.runs} run(s) per scale; each cell is the median, minimum and maximum over the "
+        "runs. "
+        "Every stage runs in a subprocess of its own. *Peak RSS, largest process* is the kernel's "
+        "high-water mark of the biggest single process of the stage (`wait4`); *process tree* is "
+        "the largest sum of resident memory over the stage's processes, sampled every 0.2 s.",
+        "",
+        "- *dbt parse* is a full parse into an empty target folder; *dbt build* then reuses it "
+        "(partial parsing), so parse + build is what one `dbt build` costs in the main job.",
+        "- The build split comes from `run_results.json`: the sum of `execution_time` per node "
+        "kind (seeds; models; tests = data tests and unit tests). With 2 threads these sums can "
+        "exceed the wall time; *models, wall* is the time during which at least one model was "
+        "running (tests and seeds may run beside it). *Source load* is the models that read "
+        "the raw files (part of *models*).",
+        "- *Validation* is the Great Expectations suites (raw before the build; mart after it, "
+        "with the census rules gate).",
+        "- *Main job* = raw suites + parse + build + mart suites and rules + publish + docs.",
+        "- *Raw DuckDB* replays each model's compiled SQL (`create or replace table|view "
+        "<relation> as ...`) in dependency order, on one connection, into a copy of the built "
+        "warehouse (seeds and raw files as dbt saw them). The target's ratio is dbt's summed model "
+        "execution time over the replay's total (both one model at a time, but dbt's models share "
+        "2 threads and the cores with tests); the wall ratio, with dbt's parallelism, is the "
+        "other bound.",
+        "- *Rows/s* is the raw rows the generator wrote, over the dbt build wall time and over "
+        "the main job.",
+        "- *Incremental*: the census without its last reporting year is built (seeds and models, "
+        "untimed); the last year's files are added and `dbt build` is timed; then `dbt build "
+        "--full-refresh` of the same files is timed as the full rebuild. Both start from a "
+        "parsed project.",
+        "",
+        "## Targets", "",
+        format_targets(targets), "",
+        "## Results by scale", "",
+    ]
+    for result in results:
+        parts += [format_scale(result), ""]
+    return "\n".join(parts).rstrip() + "\n"
+
+
+# ----------------------------------------------------------------------------------------------
+# Manifest (pure)
+
+def topological_order(dependencies: Mapping[str, Iterable[str]]) -> list[str]:
+    """Nodes so that each comes after the nodes it depends on (dependencies outside the mapping
+    are ignored); ties in alphabetical order. A cycle raises :class:`ValueError`."""
+    pending = {node: {d for d in deps if d in dependencies and d != node}
+               for node, deps in dependencies.items()}
+    selfish = sorted(n for n, deps in dependencies.items() if n in set(deps))
+    if selfish:
+        raise ValueError(f"dependency cycle: {selfish[0]} depends on itself")
+    dependants: dict[str, list[str]] = {node: [] for node in pending}
+    for node, deps in pending.items():
+        for d in deps:
+            dependants[d].append(node)
+    ready = sorted(n for n, deps in pending.items() if not deps)
+    order: list[str] = []
+    while ready:
+        node = ready.pop(0)
+        order.append(node)
+        for after in dependants[node]:
+            pending[after].discard(node)
+            if not pending[after]:
+                ready.append(after)
+        ready.sort()
+    if len(order) < len(pending):
+        stuck = sorted(n for n in pending if n not in set(order))
+        raise ValueError("dependency cycle among: " + ", ".join(stuck))
+    return order
+
+
+def model_nodes(manifest: Manifest) -> dict[str, dict[str, Any]]:
+    """The enabled models of the manifest, ephemeral ones left out (they are inlined)."""
+    return {uid: node for uid, node in manifest.get("nodes", {}).items()
+            if node.get("resource_type") == "model"
+            and node.get("config", {}).get("materialized") != "ephemeral"}
+
+
+def incremental_models(manifest: Manifest) -> list[str]:
+    return sorted(uid for uid, node in model_nodes(manifest).items()
+                  if node.get("config", {}).get("materialized") == "incremental")
+
+
+def replay_statements(manifest: Manifest) -> list[tuple[str, str]]:
+    """``(unique_id, create statement)`` for every model, in dependency order."""
+    models = model_nodes(manifest)
+    order = topological_order({uid: node.get("depends_on", {}).get("nodes", [])
+                                for uid, node in models.items()})
+    statements = []
+    for uid in order:
+        node = models[uid]
+        code = (node.get("compiled_code") or "").strip().rstrip(";").strip()
+        if not code:
+            raise ValueError(f"{uid} has no compiled SQL in the manifest (run dbt build first)")
+        kind = "view" if node.get("config", {}).get("materialized") == "view" else "table"
+        relation = node["relation_name"]
+        statements.append((uid, f"create or replace {kind} {relation} as (\n{code}\n)"))
+    return statements
+
+
+def split_run_results(run_results: Mapping[str, Any], manifest: Manifest) -> dict[str, float]:
+    """Summed ``execution_time`` of seeds, models, source-reading models and tests."""
+    reads_sources = {uid for uid, node in model_nodes(manifest).items()
+                     if any(d.startswith("source.")
+                            for d in node.get("depends_on", {}).get("nodes", []))}
+    sums = {SEEDS: 0.0, MODELS: 0.0, SOURCE_LOAD: 0.0, TESTS: 0.0}
+    model_spans: list[tuple[float, float]] = []
+    for result in run_results.get("results", []):
+        uid = str(result["unique_id"])
+        seconds = float(result.get("execution_time") or 0.0)
+        kind = uid.split(".", 1)[0]
+        if kind == "seed":
+            sums[SEEDS] += seconds
+        elif kind == "model":
+            sums[MODELS] += seconds
+            model_spans += _spans(result)
+            if uid in reads_sources:
+                sums[SOURCE_LOAD] += seconds
+        elif kind in ("test", "unit_test"):
+            sums[TESTS] += seconds
+    sums[MODELS_WALL] = covered_seconds(model_spans)
+    return sums
+
+
+def failing_nodes(run_results: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Seeds, models and snapshots that did not build; tests that failed or errored."""
+    out: dict[str, list[str]] = {"built": [], "tests": []}
+    for result in run_results.get("results", []):
+        uid, status = str(result["unique_id"]), str(result.get("status"))
+        kind = uid.split(".", 1)[0]
+        if kind in ("seed", "model", "snapshot") and status != "success":
+            out["built"].append(uid)
+        elif kind in ("test", "unit_test") and status in ("fail", "error"):
+            out["tests"].append(uid)
+    return out
+
+
+def _spans(result: Mapping[str, Any]) -> list[tuple[float, float]]:
+    """The (start, end) of a node's compile and execute steps, as POSIX seconds."""
+    spans = []
+    for step in result.get("timing") or []:
+        if step.get("started_at") and step.get("completed_at"):
+            spans.append((_instant(step["started_at"]), _instant(step["completed_at"])))
+    return spans
+
+
+def _instant(text: str) -> float:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+
+def covered_seconds(spans: Iterable[tuple[float, float]]) -> float:
+    """Length of the union of some time intervals (overlaps counted once)."""
+    total, end = 0.0, float("-inf")
+    for start, stop in sorted(spans):
+        if stop <= end:
+            continue
+        total += stop - max(start, end)
+        end = stop
+    return total
+
+
+def profile_outputs(profiles_text: str) -> dict[str, dict[str, Any]]:
+    """The outputs (targets) of the project's profile in ``profiles.yml``."""
+    import yaml  # type: ignore[import-untyped]
+
+    data = yaml.safe_load(profiles_text) or {}
+    outputs: dict[str, dict[str, Any]] = {}
+    for profile in data.values():
+        if isinstance(profile, dict):
+            outputs.update(profile.get("outputs", {}) or {})
+    return outputs
+
+
+def duckdb_settings(outputs: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
+    """``threads`` and ``settings`` of the DuckDB target, as SET statements would take them."""
+    settings: dict[str, str] = {}
+    for output in outputs.values():
+        if output.get("type") == "duckdb":
+            if "threads" in output:
+                settings["threads"] = str(output["threads"])
+            settings.update({str(k): str(v) for k, v in (output.get("settings") or {}).items()})
+            break
+    return settings
+
+
+def spark_target(outputs: Mapping[str, Mapping[str, Any]]) -> str | None:
+    return next((name for name, o in outputs.items() if o.get("type") == "spark"), None)
+
+
+def parse_scales(text: str) -> list[float]:
+    scales = [float(part) for part in text.split(",") if part.strip()]
+    if not scales or any(s <= 0 for s in scales):
+        raise ValueError(f"scales must be positive numbers, got {text!r}")
+    return scales
+
+
+# ----------------------------------------------------------------------------------------------
+# Measuring a subprocess
+
+PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
+
+
+def _tree_rss(root: int) -> int:
+    """Resident bytes of ``root`` and all its descendants, from /proc."""
+    parents: dict[int, int] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(b")") + 2:].split()
+        parents[int(entry.name)] = int(fields[1])
+    tree, frontier = {root}, [root]
+    while frontier:
+        parent = frontier.pop()
+        for pid, ppid in parents.items():
+            if ppid == parent and pid not in tree:
+                tree.add(pid)
+                frontier.append(pid)
+    total = 0
+    for pid in tree:
+        try:
+            with open(f"/proc/{pid}/statm", "rb") as f:
+                total += int(f.read().split()[1]) * PAGE_SIZE
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
+
+
+@dataclass
+class Measured:
+    seconds: float
+    returncode: int
+    peak_rss: int
+    peak_tree: int
+    stopped: str | None  # the budget that stopped it, if one did
+    log: Path
+
+    def tail(self) -> str:
+        """The line of the log that most likely says what went wrong."""
+        try:
+            text = self.log.read_text(errors="replace").splitlines()
+        except OSError:
+            return ""
+        return failure_line(text)
+
+
+def failure_line(lines: Sequence[str]) -> str:
+    """The last line naming an error, else the last line with words (not traceback carets)."""
+    worded = [line.strip() for line in lines if any(c.isalnum() for c in line)]
+    errors = [line for line in worded if "error" in line.lower() or "exception" in line.lower()]
+    return ((errors or worded or [""])[-1])[:200]
+
+
+def measure(command: Sequence[str], *, env: Mapping[str, str], log: Path,
+            timeout: float | None = None, memory_limit: int | None = None,
+            interval: float = 0.2) -> Measured:
+    """Run ``command``; its wall time, exit code and peak memory (stops it past a budget)."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "wb") as out:
+        started = time.perf_counter()
+        process = subprocess.Popen(list(command), cwd=PROJECT_DIR, env=dict(env), stdout=out,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
+        peak_tree = 0
+        stopped: list[str] = []
+        done = threading.Event()
+
+        def watch() -> None:
+            nonlocal peak_tree
+            while not done.wait(interval):
+                try:
+                    peak_tree = max(peak_tree, _tree_rss(process.pid))
+                except OSError:
+                    pass
+                if timeout is not None and time.perf_counter() - started > timeout:
+                    stopped.append(f"time budget ({timeout / 60:.1f} min left for the scale)")
+                elif memory_limit is not None and peak_tree > memory_limit:
+                    stopped.append(f"memory budget ({_memory(memory_limit)})")
+                if stopped:
+                    try:
+                        os.killpg(process.pid, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
+                    return
+
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - started
+        done.set()
+        watcher.join()
+        process.returncode = os.waitstatus_to_exitcode(status)
+    return Measured(seconds, process.returncode, usage.ru_maxrss * 1024, peak_tree,
+                    stopped[0] if stopped else None, log)
+
+
+def _stage_command(stage: str, result: Path, **params: Any) -> list[str]:
+    return [sys.executable, "-m", "carecensus.benchmark", "--stage", stage,
+            "--params", json.dumps(params, default=str), "--result", str(result)]
+
+
+# ----------------------------------------------------------------------------------------------
+# Stages run inside the subprocess (python -m carecensus.benchmark --stage ...)
+
+def _stage_generate(params: Mapping[str, Any]) -> dict[str, Any]:
+    from carecensus.generator import GeneratorConfig, generate
+
+    out = Path(params["out"])
+    if out.exists():
+        shutil.rmtree(out)
+    counts = generate(GeneratorConfig(out_dir=out, scale=float(params["scale"]),
+                                      workers=int(params["workers"])))
+    return {"rows": sum(counts.values()), "files": len(counts)}
+
+
+def _stage_validate_raw(params: Mapping[str, Any]) -> dict[str, Any]:
+    from carecensus.quality import run_suites
+
+    summary = run_suites("raw", Path(params["raw"]), Path(params["out"]))
+    return {"exit_code": summary.exit_code}
+
+
+def _stage_validate_mart(params: Mapping[str, Any]) -> dict[str, Any]:
+    from carecensus.cli import rules_gate
+    from carecensus.quality import run_suites
+
+    summary = run_suites("mart", Path(params["warehouse"]), Path(params["out"]))
+    os.environ["CENSUS_WAREHOUSE_PATH"] = str(params["warehouse"])
+    rules_ok = rules_gate()
+    return {"exit_code": summary.exit_code or (0 if rules_ok else 1)}
+
+
+def _stage_publish(params: Mapping[str, Any]) -> dict[str, Any]:
+    from carecensus.publish import publish
+
+    published = publish(Path(params["warehouse"]), load_manifest(Path(params["manifest"])),
+                        Path(params["serving"]), Path(params["parquet"]))
+    return {"exit_code": 0, "tables": len(published)}
+
+
+def _stage_docs(params: Mapping[str, Any]) -> dict[str, Any]:
+    from carecensus import docs_site
+
+    docs_site.generate(raw=Path(params["raw"]), warehouse=Path(params["warehouse"]),
+                       work=Path(params["work"]))
+    return {"exit_code": 0}
+
+
+def replay(database: Path, manifest: Manifest, settings: Mapping[str, str]) -> tuple[float, int]:
+    """Run every model's compiled SQL on ``database`` in dependency order; seconds and models."""
+    import duckdb
+
+    statements = replay_statements(manifest)
+    con = duckdb.connect(str(database))
+    try:
+        for key, value in settings.items():
+            con.execute(f"set {key} = '{value}'")
+        started = time.perf_counter()
+        for _, statement in statements:
+            con.execute(statement)
+        seconds = time.perf_counter() - started
+    finally:
+        con.close()
+    return seconds, len(statements)
+
+
+def _stage_raw_duckdb(params: Mapping[str, Any]) -> dict[str, Any]:
+    source = Path(params["warehouse"])
+    copy = Path(params["replay_dir"]) / source.name  # same file name: same catalog name as dbt's
+    copy.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, copy)
+    seconds, models = replay(copy, load_manifest(Path(params["manifest"])),
+                             dict(params["settings"]))
+    copy.unlink()
+    return {"exit_code": 0, "seconds": seconds, "models": models}
+
+
+STAGE_FUNCTIONS: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {
+    "generate": _stage_generate, "validate-raw": _stage_validate_raw,
+    "validate-mart": _stage_validate_mart, "publish": _stage_publish, "docs": _stage_docs,
+    "raw-duckdb": _stage_raw_duckdb,
+}
+
+
+def stage_main(argv: Sequence[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m carecensus.benchmark")
+    parser.add_argument("--stage", choices=sorted(STAGE_FUNCTIONS), required=True)
+    parser.add_argument("--params", required=True, help="JSON object")
+    parser.add_argument("--result", required=True, help="JSON file to write")
+    args = parser.parse_args(argv)
+    result = STAGE_FUNCTIONS[args.stage](json.loads(args.params))
+    Path(args.result).write_text(json.dumps(result))
+    return int(result.get("exit_code", 0))
+
+
+# ----------------------------------------------------------------------------------------------
+# The benchmark
+
+@dataclass(frozen=True)
+class Options:
+    scales: list[float]
+    runs: int = 3
+    out: Path = DEFAULT_REPORT
+    work: Path = DEFAULT_WORK
+    keep: bool = False
+    skip_spark: bool = False
+    skip_incremental: bool = False
+    max_minutes_per_scale: float | None = None
+    max_memory_gb: float | None = None
+    workers: int = 2
+
+
+class _Scale:
+    """Runs the stages of one scale, keeping to its budgets."""
+
+    def __init__(self, options: Options, scale: float, settings: Mapping[str, str],
+                 spark: str | None, spark_reason: str) -> None:
+        self.options = options
+        self.scale = scale
+        self.settings = dict(settings)
+        self.spark = spark
+        self.spark_reason = spark_reason
+        self.dir = options.work / f"scale-{scale:g}"
+        self.deadline = (time.perf_counter() + options.max_minutes_per_scale * 60
+                         if options.max_minutes_per_scale else None)
+        self.memory_limit = (int(options.max_memory_gb * 1000**3)
+                             if options.max_memory_gb else None)
+        self.result = ScaleResult(scale)
+
+    def _timeout(self) -> float | None:
+        return None if self.deadline is None else self.deadline - time.perf_counter()
+
+    def run_command(self, name: str, command: Sequence[str], env: Mapping[str, str],
+                    log: Path) -> tuple[Sample, Measured | None]:
+        timeout = self._timeout()
+        if timeout is not None and timeout <= 0:
+            return Sample.missing(f"time budget of {self.options.max_minutes_per_scale:g} min "
+                                  "per scale spent"), None
+        print(f"  scale {self.scale:g}: {name} ...", flush=True)
+        m = measure(command, env=env, log=log, timeout=timeout, memory_limit=self.memory_limit)
+        print(f"  scale {self.scale:g}: {name}: {m.seconds:.1f} s, exit {m.returncode}, "
+              f"peak {_memory(m.peak_rss)} / tree {_memory(m.peak_tree)}", flush=True)
+        if m.stopped or m.returncode != 0:
+            # the run folder goes at the end of the run: keep the log of what went wrong
+            kept = self.options.work / "failed-logs" / "-".join(
+                log.relative_to(self.options.work).parts)
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(log, kept)
+            where = f"log {kept.name} in {kept.parent}"
+            if m.stopped:
+                return Sample(None, m.peak_rss, m.peak_tree,
+                              f"stopped at the {m.stopped}; {where}"), m
+            return Sample(None, m.peak_rss, m.peak_tree,
+                          f"failed (exit {m.returncode}): {m.tail()}; {where}"), m
+        return Sample(m.seconds, m.peak_rss, m.peak_tree), m
+
+    def run_stage(self, name: str, stage: str, run_dir: Path,
+                  **params: Any) -> tuple[Sample, dict[str, Any]]:
+        result_file = run_dir / f"{stage}.json"
+        result_file.unlink(missing_ok=True)
+        sample, _ = self.run_command(name, _stage_command(stage, result_file, **params),
+                                     dict(os.environ), run_dir / "logs" / f"{stage}.log")
+        data: dict[str, Any] = {}
+        if result_file.exists():
+            data = json.loads(result_file.read_text())
+        return sample, data
+
+    def dbt(self, name: str, arguments: Sequence[str], run_dir: Path, raw: Path,
+            warehouse: Path, log_name: str) -> Sample:
+        """A dbt command; a build whose seeds and models all built counts even when data
+        tests failed (it is timed all the same), with a note of how many failed."""
+        results = run_dir / "target" / "run_results.json"
+        results.unlink(missing_ok=True)
+        sample, measured = self.run_command(name, dbt_command(arguments, run_dir),
+                                            dbt_environment(raw, warehouse),
+                                            run_dir / "logs" / f"{log_name}.log")
+        if (sample.value is None and measured is not None and not measured.stopped
+                and measured.returncode == 1 and results.exists()):
+            failed = failing_nodes(json.loads(results.read_text()))
+            if not failed["built"]:
+                count = len(failed["tests"])
+                return Sample(measured.seconds, measured.peak_rss, measured.peak_tree,
+                              note=f"{count} data test(s) failed in some run(s)")
+        return sample
+
+    def run(self, index: int) -> dict[str, Sample]:
+        run_dir = self.dir / f"run-{index}"
+        if run_dir.exists():
+            shutil.rmtree(run_dir)
+        run_dir.mkdir(parents=True)
+        raw = self.dir / "raw"
+        warehouse = run_dir / "warehouse.duckdb"
+        samples: dict[str, Sample] = {}
+
+        samples[GENERATE], data = self.run_stage(GENERATE, "generate", run_dir, out=raw,
+                                                 scale=self.scale, workers=self.options.workers)
+        if samples[GENERATE].value is None:
+            return self._rest(samples, f"{GENERATE} did not finish")
+        if "rows" in data:
+            self.result.rows_generated = int(data["rows"])
+
+        samples[VALIDATE_RAW], _ = self.run_stage(VALIDATE_RAW, "validate-raw", run_dir, raw=raw,
+                                                  out=run_dir / "quality")
+        samples[PARSE] = self.dbt(PARSE, ("parse",), run_dir, raw, warehouse, "dbt-parse")
+        samples[BUILD] = self.dbt(BUILD, ("build",), run_dir, raw, warehouse, "dbt-build")
+        manifest = run_dir / "build_manifest.json"
+        results = run_dir / "target" / "run_results.json"
+        if samples[BUILD].value is None or not results.exists():
+            return self._rest(samples, f"{BUILD} did not finish")
+        shutil.copyfile(run_dir / "target" / "manifest.json", manifest)
+        split = split_run_results(json.loads(results.read_text()), load_manifest(manifest))
+        samples.update({k: Sample(v) for k, v in split.items()})
+
+        samples[VALIDATE_MART], _ = self.run_stage(VALIDATE_MART, "validate-mart", run_dir,
+                                                   warehouse=warehouse, out=run_dir / "quality")
+        samples[PUBLISH], _ = self.run_stage(PUBLISH, "publish", run_dir, warehouse=warehouse,
+                                             manifest=manifest,
+                                             serving=run_dir / "serving.duckdb",
+                                             parquet=run_dir / "parquet")
+        raw_sample, data = self.run_stage(RAW_DUCKDB, "raw-duckdb", run_dir, warehouse=warehouse,
+                                          manifest=manifest, replay_dir=run_dir / "replay",
+                                          settings=self.settings)
+        if raw_sample.value is not None:
+            # the replay's own clock: the SQL only, not the interpreter start or the file copy
+            raw_sample = Sample(float(data["seconds"]), raw_sample.peak_rss, raw_sample.peak_tree)
+        samples[RAW_DUCKDB] = raw_sample
+        samples[DOCS], _ = self.run_stage(DOCS, "docs", run_dir, raw=raw, warehouse=warehouse,
+                                          work=run_dir / "docs")
+
+        self._incremental(samples, run_dir, raw, load_manifest(manifest))
+        self._spark(samples, run_dir, raw)
+        derive(samples, self.result.rows_generated)
+        if not self.options.keep:
+            shutil.rmtree(run_dir, ignore_errors=True)
+        return samples
+
+    def _rest(self, samples: dict[str, Sample], reason: str) -> dict[str, Sample]:
+        for metric, _ in METRICS:
+            samples.setdefault(metric, Sample.missing(reason))
+        derive(samples, self.result.rows_generated)
+        return samples
+
+    def _incremental(self, samples: dict[str, Sample], run_dir: Path, raw: Path,
+                     manifest: Manifest) -> None:
+        if self.options.skip_incremental:
+            samples[INCREMENTAL] = samples[FULL_REBUILD] = Sample.missing("--skip-incremental")
+            return
+        if not incremental_models(manifest):
+            reason = "no incremental model in the project (no materialized='incremental')"
+            samples[INCREMENTAL] = samples[FULL_REBUILD] = Sample.missing(reason)
+            return
+        years = sorted({p.name for p in raw.glob("*/*") if p.is_dir() and p.name.isdigit()})
+        if len(years) < 2:
+            samples[INCREMENTAL] = samples[FULL_REBUILD] = Sample.missing(
+                "the census has fewer than two reporting years")
+            return
+        # the census without its last year, built in full; then the last year arrives
+        partial = run_dir / "raw-incremental"
+        for folder in sorted(p for p in raw.glob("*/*") if p.is_dir()):
+            if folder.name != years[-1]:
+                _link_tree(folder, partial / folder.parent.name / folder.name)
+        incremental_db = run_dir / "incremental" / "warehouse.duckdb"
+        incremental_db.parent.mkdir(parents=True, exist_ok=True)
+        work = run_dir / "incremental"
+        without_last = json.dumps({"census_last_year_code": int(years[-2])})
+        # seeds and models only: the tests of a census cut short are not the point here
+        before = self.dbt("incremental: build without the last year",
+                          ("build", "--vars", without_last, "--exclude-resource-type", "test",
+                           "--exclude-resource-type", "unit_test"),
+                          work, partial, incremental_db, "dbt-build-without-last-year")
+        if before.value is None:
+            samples[INCREMENTAL] = samples[FULL_REBUILD] = Sample.missing(
+                f"build without the last year did not finish: {before.reason}")
+            return
+        for folder in sorted(p for p in raw.glob(f"*/{years[-1]}") if p.is_dir()):
+            _link_tree(folder, partial / folder.parent.name / folder.name)
+        # untimed: the vars changed, so parse again now, or the first timed build pays for it
+        self.dbt("incremental: parse (untimed)", ("parse",), work, partial, incremental_db,
+                 "dbt-parse-incremental")
+        samples[INCREMENTAL] = self.dbt(INCREMENTAL, ("build",), work, partial, incremental_db,
+                                        "dbt-build-incremental")
+        samples[FULL_REBUILD] = self.dbt(FULL_REBUILD, ("build", "--full-refresh"), work, partial,
+                                         incremental_db, "dbt-build-full-refresh")
+
+    def _spark(self, samples: dict[str, Sample], run_dir: Path, raw: Path) -> None:
+        if self.options.skip_spark:
+            samples[SPARK] = Sample.missing("--skip-spark")
+        elif self.scale != 1.0:
+            samples[SPARK] = Sample.missing("Spark is measured at scale 1 only")
+        elif self.spark is None:
+            samples[SPARK] = Sample.missing(self.spark_reason)
+        else:
+            samples[SPARK] = self.dbt(SPARK, ("build", "--target", self.spark), run_dir / "spark",
+                                      raw, run_dir / "spark" / "unused.duckdb", "dbt-build-spark")
+
+    def run_all(self) -> ScaleResult:
+        for index in range(1, self.options.runs + 1):
+            timeout = self._timeout()
+            if timeout is not None and timeout <= 0:
+                budget = self.options.max_minutes_per_scale
+                self.result.note = (f"{self.options.runs - index + 1} of {self.options.runs} runs "
+                                    f"not run: time budget of {budget:g} min per scale spent")
+                break
+            print(f"scale {self.scale:g}, run {index} of {self.options.runs}", flush=True)
+            self.result.runs.append(self.run(index))
+        if not self.options.keep:
+            shutil.rmtree(self.dir, ignore_errors=True)
+        return self.result
+
+
+def _link_tree(source: Path, target: Path) -> None:
+    """A copy of a folder of raw files made of hard links (a plain copy across file systems)."""
+    def link(src: str, dst: str) -> None:
+        try:
+            os.link(src, dst)
+        except OSError:
+            shutil.copy2(src, dst)
+
+    shutil.copytree(source, target, copy_function=link)
+
+
+def _versions() -> dict[str, str]:
+    versions = {"python": sys.version.split()[0]}
+    for package in ("dbt-core", "dbt-duckdb", "duckdb", "great-expectations"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = "not installed"
+    return versions
+
+
+def project_state() -> str:
+    """The commit the project was at, and whether files were changed (results then mix versions
+    if the tree changed during the benchmark)."""
+    def git(*arguments: str) -> str:
+        result = subprocess.run(["git", *arguments], cwd=PROJECT_DIR, capture_output=True,
+                                text=True, check=False)
+        return result.stdout.strip() if result.returncode == 0 else ""
+
+    commit = git("rev-parse", "--short", "HEAD")
+    if not commit:
+        return "not a git checkout"
+    changed = [line for line in git("status", "--porcelain").splitlines() if line.strip()]
+    return f"commit {commit}" + (f", {len(changed)} uncommitted file(s)" if changed
+                                 else ", clean working tree")
+
+
+def _memory_total() -> int | None:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def run_benchmark(options: Options, command: str = "carecensus benchmark") -> Path:
+    """Run every scale and write the report; returns its path."""
+    outputs = profile_outputs((PROJECT_DIR / "profiles.yml").read_text())
+    settings = duckdb_settings(outputs)
+    spark = spark_target(outputs)
+    spark_reason = ("profiles.yml has no Spark target (targets: "
+                    + ", ".join(sorted(outputs)) + ")")
+    if spark is not None and importlib.util.find_spec("dbt.adapters.spark") is None:
+        spark, spark_reason = None, (f"profiles.yml has the Spark target '{spark}' but the "
+                                     "dbt-spark adapter is not installed beside this dbt")
+    started, load_start, project = _now(), os.getloadavg(), project_state()
+    options.work.mkdir(parents=True, exist_ok=True)
+    results = []
+    for scale in options.scales:
+        results.append(_Scale(options, scale, settings, spark, spark_reason).run_all())
+    facts = MachineFacts(started=started, finished=_now(), command=command,
+                         cores=os.cpu_count() or 0, memory_bytes=_memory_total(),
+                         load_start=load_start, load_end=os.getloadavg(), versions=_versions(),
+                         duckdb_settings=settings, runs=options.runs,
+                         project=f"{project} at start; {project_state()} at end")
+    options.out.parent.mkdir(parents=True, exist_ok=True)
+    options.out.write_text(format_report(facts, results, evaluate_targets(results)))
+    return options.out
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--scales", default="1,10,100",
+                        help="comma-separated census scales (default 1,10,100)")
+    parser.add_argument("--runs", type=int, default=3, help="runs per scale (default 3)")
+    parser.add_argument("--out", default=str(DEFAULT_REPORT.relative_to(PROJECT_DIR)),
+                        help="markdown report to write (default data/reports/benchmark.md)")
+    parser.add_argument("--work", default=str(DEFAULT_WORK.relative_to(PROJECT_DIR)),
+                        help="scratch folder (default data/benchmark)")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch folder")
+    parser.add_argument("--skip-spark", action="store_true")
+    parser.add_argument("--skip-incremental", action="store_true")
+    parser.add_argument("--max-minutes-per-scale", type=float, default=None,
+                        help="stop a scale's remaining stages and runs after this long")
+    parser.add_argument("--max-memory-gb", type=float, default=None,
+                        help="stop a stage whose process tree holds more than this (GB)")
+    parser.add_argument("--workers", type=int, default=2, help="generator processes")
+
+
+def options_from_args(args: argparse.Namespace) -> Options:
+    def path(text: str) -> Path:
+        p = Path(text)
+        return p if p.is_absolute() else PROJECT_DIR / p
+
+    if args.runs < 1:
+        raise ValueError("--runs must be at least 1")
+    return Options(scales=parse_scales(args.scales), runs=args.runs, out=path(args.out),
+                   work=path(args.work), keep=args.keep, skip_spark=args.skip_spark,
+                   skip_incremental=args.skip_incremental,
+                   max_minutes_per_scale=args.max_minutes_per_scale,
+                   max_memory_gb=args.max_memory_gb, workers=args.workers)
+
+
+if __name__ == "__main__":
+    sys.exit(stage_main(sys.argv[1:]))

@@ -1,0 +1,300 @@
+"""The benchmark: its arithmetic, report, targets and model order; one tiny run end to end."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from carecensus import benchmark as bm
+from carecensus.benchmark import Sample, ScaleResult, Spread
+
+CARECENSUS = Path(sys.executable).with_name("carecensus")
+
+
+# --- summaries --------------------------------------------------------------------------------
+
+def test_summarize_gives_median_and_spread() -> None:
+    assert bm.summarize([3.0, 1.0, 2.0]) == Spread(median=2.0, low=1.0, high=3.0, runs=3)
+    assert bm.summarize([4.0, 1.0, 2.0, 10.0]) == Spread(median=3.0, low=1.0, high=10.0, runs=4)
+    with pytest.raises(ValueError):
+        bm.summarize([])
+
+
+def test_summarize_metric_keeps_the_reason_a_stage_did_not_run() -> None:
+    row = bm.summarize_metric("x", "s", [Sample(2.0, peak_rss=10, peak_tree=30),
+                                         Sample(4.0, peak_rss=20, peak_tree=5),
+                                         Sample.missing("time budget spent")])
+    assert row.spread == Spread(3.0, 2.0, 4.0, 2)
+    assert (row.peak_rss, row.peak_tree) == (20, 30)
+    assert row.note == "1 of 3 runs not run: time budget spent"
+    none = bm.summarize_metric("x", "s", [Sample.missing("b"), Sample.missing("a")])
+    assert none.spread is None and none.note == "not run: a; b"
+
+
+def test_derive_adds_main_job_ratios_and_rows_per_second() -> None:
+    run = {stage: Sample(float(i + 1)) for i, stage in enumerate(bm.MAIN_JOB_STAGES)}  # 1..6 s
+    run[bm.MODELS] = Sample(6.0)
+    run[bm.MODELS_WALL] = Sample(4.0)
+    run[bm.RAW_DUCKDB] = Sample(2.0)
+    run[bm.INCREMENTAL] = Sample.missing("no incremental model")
+    bm.derive(run, rows_generated=2100)
+    assert run[bm.MAIN_JOB].value == pytest.approx(21.0)
+    assert run[bm.MODEL_RATIO].value == pytest.approx(3.0)
+    assert run[bm.MODEL_WALL_RATIO].value == pytest.approx(2.0)
+    build_seconds = run[bm.BUILD].value
+    assert build_seconds is not None
+    assert run[bm.ROWS_PER_S_BUILD].value == pytest.approx(2100 / build_seconds)
+    assert run[bm.ROWS_PER_S_JOB].value == pytest.approx(100.0)
+    assert run[bm.INCREMENTAL_RATIO].value is None
+    assert "incremental" in (run[bm.INCREMENTAL_RATIO].reason or "")
+
+
+def test_derive_names_the_missing_stage_of_the_main_job() -> None:
+    run = {stage: Sample(1.0) for stage in bm.MAIN_JOB_STAGES}
+    run[bm.DOCS] = Sample.missing("failed")
+    bm.derive(run, rows_generated=None)
+    assert run[bm.MAIN_JOB].value is None
+    assert run[bm.MAIN_JOB].reason == f"stage missing: {bm.DOCS}"
+    assert run[bm.ROWS_PER_S_BUILD].reason == "no row count from the generator"
+
+
+# --- targets ----------------------------------------------------------------------------------
+
+def _scale(scale: float, values: dict[str, float], peak: int | None = None) -> ScaleResult:
+    run = {m: Sample(v, peak_rss=peak) for m, v in values.items()}
+    return ScaleResult(scale, runs=[run])
+
+
+def test_targets_pass_and_miss_with_margins() -> None:
+    complete = {s: 1.0 for s in (bm.GENERATE, *bm.MAIN_JOB_STAGES)}
+    results = [
+        _scale(1.0, {bm.MAIN_JOB: 45.0, bm.MODEL_RATIO: 2.0, bm.INCREMENTAL_RATIO: 0.2}),
+        _scale(100.0, {**complete, bm.MODEL_RATIO: 1.2}, peak=5 * 1000**3),
+    ]
+    targets = {t.target: t for t in bm.evaluate_targets(results)}
+    job = targets["scale 1: main job (generate excluded) under 60 s"]
+    assert job.passed is True and job.margin == "15.0 s under the limit (25%)"
+    ratio = targets["scale 1: dbt model execution within 1.5x raw DuckDB"]
+    assert ratio.passed is False and ratio.margin == "0.50x over the limit (33%)"
+    incremental = targets["scale 1: one new year's incremental load under 30% of a full rebuild"]
+    assert incremental.passed is True
+    memory = targets["scale 100: completes with peak memory under 4 GB"]
+    assert memory.passed is False and memory.measured == "completed, peak 5.00 GB"
+    assert memory.margin == "1.00 GB over the limit (25%)"
+    not_run = targets["scale 100: one new year's incremental load under 30% of a full rebuild"]
+    assert not_run.passed is None and "not evaluated" in not_run.margin
+
+
+def test_targets_without_the_scales_are_not_evaluated() -> None:
+    targets = bm.evaluate_targets([_scale(0.1, {bm.MAIN_JOB: 1.0})])
+    verdicts = {t.target: t.passed for t in targets}
+    assert verdicts["scale 1: main job (generate excluded) under 60 s"] is None
+    assert verdicts["scale 100: completes with peak memory under 4 GB"] is None
+
+
+def test_scale_100_that_did_not_finish_misses_the_memory_target() -> None:
+    partial = ScaleResult(100.0, runs=[{bm.GENERATE: Sample(1.0, peak_rss=10)}],
+                          note="2 of 3 runs not run: time budget")
+    target = next(t for t in bm.evaluate_targets([partial]) if "scale 100: completes" in t.target)
+    assert target.passed is False and "time budget" in target.margin
+
+
+# --- report -----------------------------------------------------------------------------------
+
+def _facts() -> bm.MachineFacts:
+    return bm.MachineFacts(started="s", finished="f", command="carecensus benchmark", cores=2,
+                           memory_bytes=8 * 1000**3, load_start=(1.0, 2.0, 3.0),
+                           load_end=(0.5, 0.25, 0.125), versions={"duckdb": "9.9"},
+                           duckdb_settings={"threads": "2"}, runs=2, project="commit abc")
+
+
+def test_report_has_a_row_for_every_metric_with_spread_and_reasons() -> None:
+    result = ScaleResult(0.5, runs=[{bm.BUILD: Sample(10.0, peak_rss=2 * 1000**2)},
+                                    {bm.BUILD: Sample(12.0, peak_rss=3 * 1000**2)}],
+                         rows_generated=12345)
+    for run in result.runs:
+        run[bm.SPARK] = Sample.missing("no Spark target")
+    text = bm.format_report(_facts(), [result], bm.evaluate_targets([result]))
+    table = [line for line in text.splitlines() if line.startswith("| ")]
+    for metric, _ in bm.METRICS:
+        assert sum(1 for line in table if line.startswith(f"| {metric} |")) == 1, metric
+    assert f"| {bm.BUILD} | 11.0 s | 10.0 s | 12.0 s | 3 MB | - |  |" in table
+    assert f"| {bm.SPARK} | - | - | - | - | - | not run: no Spark target |" in table
+    assert "1.00 / 2.00 / 3.00" in text and "0.50 / 0.25 / 0.12" in text
+    assert "Raw rows generated: 12,345. Runs: 2." in text
+    assert "- project: commit abc" in text
+    assert "| scale 1: main job (generate excluded) under 60 s | - | not evaluated |" in text
+
+
+# --- manifest ---------------------------------------------------------------------------------
+
+def test_topological_order_puts_dependencies_first_and_breaks_ties_by_name() -> None:
+    order = bm.topological_order({"d": ["b", "c"], "c": ["a", "source.x"], "b": ["a"], "a": []})
+    assert order == ["a", "b", "c", "d"]
+    assert bm.topological_order({"z": [], "y": ["z"], "x": []}) == ["x", "z", "y"]
+
+
+def test_topological_order_refuses_a_cycle() -> None:
+    with pytest.raises(ValueError, match="cycle among: a, b, c"):
+        bm.topological_order({"a": ["c"], "b": ["a"], "c": ["b"], "d": []})
+    with pytest.raises(ValueError, match="a depends on itself"):
+        bm.topological_order({"a": ["a"]})
+
+
+def _model(name: str, sql: str, deps: list[str], materialized: str = "table") -> dict[str, Any]:
+    return {"resource_type": "model", "relation_name": f'"bench"."main"."{name}"',
+            "config": {"materialized": materialized}, "compiled_code": sql,
+            "depends_on": {"nodes": deps}}
+
+
+def test_replay_runs_compiled_sql_in_dependency_order(tmp_path: Path) -> None:
+    database = tmp_path / "bench.duckdb"  # catalog "bench", as in the relation names
+    con = duckdb.connect(str(database))
+    con.execute("create table main.seed_numbers as select range as n from range(5)")
+    con.close()
+    manifest = {"nodes": {
+        # listed out of order on purpose: the leaf first
+        "model.p.total": _model("total", "select sum(n) as n from \"bench\".\"main\".\"doubled\"\n"
+                                "-- a trailing comment", ["model.p.doubled"]),
+        "model.p.doubled": _model("doubled", "select n * 2 as n from \"bench\".\"main\".\"base\";",
+                                  ["model.p.base"], "view"),
+        "model.p.base": _model("base", "select n from \"bench\".\"main\".\"seed_numbers\"",
+                               ["seed.p.seed_numbers"]),
+        "model.p.inlined": _model("inlined", "select 1", [], "ephemeral"),
+        "test.p.t": {"resource_type": "test", "compiled_code": "select 1"},
+    }}
+    statements = bm.replay_statements(manifest)
+    assert [uid for uid, _ in statements] == ["model.p.base", "model.p.doubled", "model.p.total"]
+    assert statements[1][1].startswith('create or replace view "bench"."main"."doubled" as (')
+    seconds, models = bm.replay(database, manifest, {"threads": "1", "memory_limit": "1GB"})
+    assert models == 3 and seconds >= 0
+    con = duckdb.connect(str(database), read_only=True)
+    try:
+        assert con.execute("select n from main.total").fetchall() == [(20,)]
+    finally:
+        con.close()
+
+
+def test_replay_needs_compiled_sql() -> None:
+    with pytest.raises(ValueError, match="no compiled SQL"):
+        bm.replay_statements({"nodes": {"model.p.a": _model("a", "", [])}})
+
+
+def test_split_run_results_sums_node_kinds_and_model_wall_time() -> None:
+    manifest = {"nodes": {"model.p.base": _model("base", "x", ["source.p.raw.child"]),
+                          "model.p.mart": _model("mart", "x", ["model.p.base"])}}
+
+    def result(uid: str, seconds: float, start: str, end: str) -> dict[str, Any]:
+        return {"unique_id": uid, "execution_time": seconds,
+                "timing": [{"name": "execute", "started_at": f"2026-01-01T00:00:{start}Z",
+                            "completed_at": f"2026-01-01T00:00:{end}Z"}]}
+
+    split = bm.split_run_results({"results": [
+        result("seed.p.codes", 0.5, "00", "01"),
+        result("model.p.base", 2.0, "01", "03"),
+        result("model.p.mart", 3.0, "02", "05"),  # overlaps base by one second
+        result("test.p.not_null", 0.25, "05", "06"),
+        result("unit_test.p.u", 0.5, "06", "07"),
+        result("exposure.p.e", 9.0, "07", "08"),
+    ]}, manifest)
+    assert split == {bm.SEEDS: 0.5, bm.MODELS: 5.0, bm.SOURCE_LOAD: 2.0, bm.TESTS: 0.75,
+                     bm.MODELS_WALL: 4.0}
+
+
+def test_covered_seconds_counts_overlaps_once() -> None:
+    assert bm.covered_seconds([(0, 2), (1, 3), (5, 6), (5.5, 5.75)]) == 4.0
+    assert bm.covered_seconds([]) == 0.0
+
+
+def test_incremental_models_are_found_by_materialization() -> None:
+    manifest = {"nodes": {"model.p.a": _model("a", "x", [], "incremental"),
+                          "model.p.b": _model("b", "x", [])}}
+    assert bm.incremental_models(manifest) == ["model.p.a"]
+
+
+def test_profile_settings_and_spark_target() -> None:
+    outputs = bm.profile_outputs(
+        "census:\n  target: duckdb\n  outputs:\n"
+        "    duckdb: {type: duckdb, threads: 2, settings: {memory_limit: 4GB}}\n"
+        "    cluster: {type: spark, method: thrift}\n")
+    assert bm.duckdb_settings(outputs) == {"threads": "2", "memory_limit": "4GB"}
+    assert bm.spark_target(outputs) == "cluster"
+    assert bm.spark_target({"duckdb": {"type": "duckdb"}}) is None
+
+
+def test_parse_scales() -> None:
+    assert bm.parse_scales("1, 10,100") == [1.0, 10.0, 100.0]
+    with pytest.raises(ValueError):
+        bm.parse_scales("1,-2")
+
+
+# --- measuring --------------------------------------------------------------------------------
+
+def test_measure_reads_the_peak_memory_of_a_child(tmp_path: Path) -> None:
+    hold = "b = b'x' * (200 * 1000**2); import time; time.sleep(0.6)"
+    measured = bm.measure([sys.executable, "-c", hold], env={}, log=tmp_path / "log")
+    assert measured.returncode == 0
+    assert measured.peak_rss >= 200 * 1000**2
+    assert measured.peak_tree >= 150 * 1000**2  # sampled, so a little may be missed
+
+
+def test_measure_stops_a_stage_past_its_time_budget(tmp_path: Path) -> None:
+    measured = bm.measure([sys.executable, "-c", "import time; time.sleep(30)"], env={},
+                          log=tmp_path / "log", timeout=0.5)
+    assert measured.stopped is not None and "time budget" in measured.stopped
+    assert measured.returncode != 0 and measured.seconds < 10
+
+
+# --- end to end -------------------------------------------------------------------------------
+
+def test_benchmark_command_writes_a_report_with_every_stage(tmp_path: Path) -> None:
+    report = tmp_path / "benchmark.md"
+    result = subprocess.run(
+        [str(CARECENSUS), "benchmark", "--scales", "0.05", "--runs", "1", "--skip-spark",
+         "--skip-incremental", "--work", str(tmp_path / "work"), "--out", str(report)],
+        capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    text = report.read_text()
+    table = [line for line in text.splitlines() if line.startswith("| ")]
+    not_run = (bm.INCREMENTAL, bm.FULL_REBUILD, bm.INCREMENTAL_RATIO, bm.SPARK)
+    for metric, _ in bm.METRICS:
+        rows = [line for line in table if line.startswith(f"| {metric} |")]
+        assert len(rows) == 1, (metric, text)
+        cells = [c.strip() for c in rows[0].strip("|").split("|")]
+        if metric in not_run:
+            assert cells[1] == "-" and cells[6].startswith("not run: "), rows[0]
+        else:
+            assert cells[1] != "-" and not cells[6], rows[0]  # a median and no "not run"
+    assert "not run: --skip-spark" in text and "not run: --skip-incremental" in text
+    assert not (tmp_path / "work" / "scale-0.05").exists()  # scratch removed without --keep
+
+
+def test_failure_line_prefers_the_error_over_traceback_carets() -> None:
+    log = ["Traceback (most recent call last):", "  File \"x.py\", line 1",
+           "RuntimeError: dbt docs generate failed:", "    raise x", "    ^^^^^^^", ""]
+    assert bm.failure_line(log) == "RuntimeError: dbt docs generate failed:"
+    assert bm.failure_line(["done", "  ^^^", ""]) == "done"
+    assert bm.failure_line([]) == ""
+
+
+def test_failing_nodes_tells_unbuilt_models_from_failed_tests() -> None:
+    failed = bm.failing_nodes({"results": [
+        {"unique_id": "model.p.a", "status": "success"},
+        {"unique_id": "model.p.b", "status": "skipped"},
+        {"unique_id": "seed.p.s", "status": "error"},
+        {"unique_id": "test.p.t", "status": "fail"},
+        {"unique_id": "test.p.u", "status": "pass"},
+        {"unique_id": "unit_test.p.v", "status": "error"},
+    ]})
+    assert failed == {"built": ["model.p.b", "seed.p.s"], "tests": ["test.p.t", "unit_test.p.v"]}
+
+
+def test_a_note_on_a_measured_value_reaches_the_row() -> None:
+    row = bm.summarize_metric("x", "s", [Sample(1.0, note="2 data test(s) failed"),
+                                         Sample(3.0)])
+    assert row.spread == Spread(2.0, 1.0, 3.0, 2) and row.note == "2 data test(s) failed"
