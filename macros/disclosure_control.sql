@@ -357,3 +357,22 @@
 {% macro published_yes_no(expression) -%}
     case when {{ expression }} then 'Yes' when not {{ expression }} then 'No' else 'Not known' end
 {%- endmacro %}
+
+
+{#
+    The end of every published table, as CTEs (call it last in a model's `with` list, without a
+    comma, then `select * from final`): the cells of `cells_cte` (published_cells() selects) with
+    their bases (published_bases), disclosure control (disclosure_control) and the published
+    columns, as the CTE `final`.
+#}
+{% macro published_table(cells_cte, with_rate=false, round_to=5) -%}
+cells_with_bases as (
+    {{ published_bases(cells_cte, with_rate=with_rate) }}
+),
+
+{{ disclosure_control('cells_with_bases', 'controlled', round_to=round_to) }},
+
+final as (
+    {{ published_columns('controlled') }}
+)
+{%- endmacro %}

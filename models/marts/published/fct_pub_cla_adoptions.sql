@@ -137,14 +137,6 @@ cells as (
         'Special guardians', ['Former foster carers', 'Other carers']) }}
 ),
 
-cells_with_bases as (
-    {{ published_bases('cells') }}
-),
-
-{{ disclosure_control('cells_with_bases', 'controlled') }},
-
-final as (
-    {{ published_columns('controlled') }}
-)
+{{ published_table('cells') }}
 
 select * from final

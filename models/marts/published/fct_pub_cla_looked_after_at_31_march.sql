@@ -132,14 +132,6 @@ cells as (
     ]) }}
 ),
 
-cells_with_bases as (
-    {{ published_bases('cells', with_rate=true) }}
-),
-
-{{ disclosure_control('cells_with_bases', 'controlled') }},
-
-final as (
-    {{ published_columns('controlled') }}
-)
+{{ published_table('cells', with_rate=true) }}
 
 select * from final

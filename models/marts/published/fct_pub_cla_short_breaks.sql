@@ -90,14 +90,6 @@ cells as (
         'Placement', placements, where='is_open_at_31_march') }}
 ),
 
-cells_with_bases as (
-    {{ published_bases('cells') }}
-),
-
-{{ disclosure_control('cells_with_bases', 'controlled') }},
-
-final as (
-    {{ published_columns('controlled') }}
-)
+{{ published_table('cells') }}
 
 select * from final

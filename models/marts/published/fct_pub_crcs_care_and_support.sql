@@ -182,14 +182,6 @@ cells as (
     {{ parts | join('\n\n    union all\n\n    ') }}
 ),
 
-cells_with_bases as (
-    {{ published_bases('cells', with_rate=true) }}
-),
-
-{{ disclosure_control('cells_with_bases', 'controlled', round_to=1) }},
-
-final as (
-    {{ published_columns('controlled') }}
-)
+{{ published_table('cells', with_rate=true, round_to=1) }}
 
 select * from final
