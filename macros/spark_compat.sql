@@ -1,0 +1,88 @@
+{#
+    Overrides of dbt's own macros on Apache Spark (dbt-spark), found first through the dispatch
+    search order in dbt_project.yml. Only spark__ macros live here: DuckDB is not affected.
+#}
+
+{#
+    split_part as in DuckDB and Postgres: Spark's built-in split_part (a literal delimiter, '' past
+    the last part, any integer expression as the part number). dbt-spark's own version splits on a
+    regular expression, gives null past the last part and needs a literal part number.
+#}
+{% macro spark__split_part(string_text, delimiter_text, part_number) -%}
+    split_part({{ string_text }}, {{ delimiter_text }}, {{ part_number }})
+{%- endmacro %}
+
+
+{#
+    Model contracts: the data_type of a contract column is written in DuckDB's names; Spark checks it
+    by casting null to it, so the names Spark lacks are translated first.
+#}
+{% macro census_spark_data_type(data_type) -%}
+    {%- set spark_types = {'varchar': 'string', 'text': 'string', 'hugeint': 'bigint', 'integer': 'int'} -%}
+    {{ return(spark_types.get(data_type | trim | lower, data_type)) }}
+{%- endmacro %}
+
+{% macro spark__get_empty_schema_sql(columns) -%}
+    {%- set translated = {} -%}
+    {%- for name in columns -%}
+        {%- set column = {} -%}
+        {%- do column.update(columns[name]) -%}
+        {%- if column.get('data_type') is not none -%}
+            {%- do column.update({'data_type': census_spark_data_type(column['data_type'])}) -%}
+        {%- endif -%}
+        {%- do translated.update({name: column}) -%}
+    {%- endfor -%}
+    {{ return(dbt.default__get_empty_schema_sql(translated)) }}
+{%- endmacro %}
+
+
+{# Seeds: the same translation for the column_types of a seed (written in DuckDB's names). #}
+{% macro census_spark_seed_model(model) -%}
+    {%- set column_types = {} -%}
+    {%- for name, data_type in (model['config'].get('column_types') or {}).items() -%}
+        {%- do column_types.update({name: census_spark_data_type(data_type)}) -%}
+    {%- endfor -%}
+    {%- set config = {} -%}
+    {%- do config.update(model['config']) -%}
+    {%- do config.update({'column_types': column_types}) -%}
+    {%- set translated = {} -%}
+    {%- do translated.update(model) -%}
+    {%- do translated.update({'config': config}) -%}
+    {{ return(translated) }}
+{%- endmacro %}
+
+{% macro spark__create_csv_table(model, agate_table) -%}
+    {{ return(dbt.spark__create_csv_table(census_spark_seed_model(model), agate_table)) }}
+{%- endmacro %}
+
+{#
+    Seed rows as literals: the session connection of dbt-spark formats bindings into the SQL without
+    escaping, so a value with an apostrophe (child's) breaks the insert. Here every value is a
+    quoted, escaped literal cast to its column type (null for a blank).
+#}
+{% macro spark__load_csv_rows(model, agate_table) -%}
+    {%- set column_override = census_spark_seed_model(model)['config']['column_types'] -%}
+    {%- set types = [] -%}
+    {%- for col_name in agate_table.column_names -%}
+        {%- do types.append(column_override.get(col_name, adapter.convert_type(agate_table, loop.index0))) -%}
+    {%- endfor -%}
+    {%- set statements = [] -%}
+    {%- for chunk in agate_table.rows | batch(get_batch_size()) -%}
+        {%- set sql -%}
+            insert into {{ this.render() }} values
+            {% for row in chunk -%}
+            ({%- for value in row -%}
+                {%- if value is none -%}
+                    cast(null as {{ types[loop.index0] }})
+                {%- else -%}
+                    cast('{{ (value | string).replace("\\", "\\\\").replace("'", "\\'") }}' as {{ types[loop.index0] }})
+                {%- endif -%}
+                {{- ", " if not loop.last -}}
+            {%- endfor -%}){{ "," if not loop.last }}
+            {% endfor %}
+        {%- endset -%}
+        {%- do adapter.add_query(sql, abridge_sql_log=True) -%}
+        {%- if loop.first -%}{%- do statements.append(sql) -%}{%- endif -%}
+    {%- endfor -%}
+    {{ return(statements[0]) }}
+{%- endmacro %}
