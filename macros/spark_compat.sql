@@ -86,3 +86,33 @@
     {%- endfor -%}
     {{ return(statements[0]) }}
 {%- endmacro %}
+
+
+{#
+    Date arithmetic as on DuckDB, for dates (the only use here). dbt-spark's own dateadd and datediff
+    raise an error on a null date (assert_not_null) and multiply an expression interval without
+    parentheses (n - 1 * 12); these take nulls through and bracket the interval. dateadd gives a
+    timestamp, as DuckDB's date + interval does.
+#}
+{% macro spark__dateadd(datepart, interval, from_date_or_timestamp) -%}
+    {%- if datepart in ['day', 'week'] -%}
+        cast(date_add({{ from_date_or_timestamp }}, cast(({{ interval }}) * {{ 7 if datepart == 'week' else 1 }} as int)) as timestamp)
+    {%- elif datepart in ['month', 'quarter', 'year'] -%}
+        {%- set months = {'month': 1, 'quarter': 3, 'year': 12}[datepart] -%}
+        cast(add_months({{ from_date_or_timestamp }}, cast(({{ interval }}) * {{ months }} as int)) as timestamp)
+    {%- else -%}
+        {{ return(dbt.spark__dateadd(datepart, interval, from_date_or_timestamp)) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro spark__datediff(first_date, second_date, datepart) -%}
+    {%- if datepart == 'day' -%}
+        datediff({{ second_date }}, {{ first_date }})
+    {%- elif datepart == 'month' -%}
+        ((year({{ second_date }}) * 12 + month({{ second_date }})) - (year({{ first_date }}) * 12 + month({{ first_date }})))
+    {%- elif datepart == 'year' -%}
+        (year({{ second_date }}) - year({{ first_date }}))
+    {%- else -%}
+        {{ return(dbt.spark__datediff(first_date, second_date, datepart)) }}
+    {%- endif -%}
+{%- endmacro %}
