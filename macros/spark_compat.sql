@@ -116,3 +116,19 @@
         {{ return(dbt.spark__datediff(first_date, second_date, datepart)) }}
     {%- endif -%}
 {%- endmacro %}
+
+
+{#
+    Column comments of views: the Hive metastore (Derby) keeps at most 256 characters of a column
+    comment; a longer one fails the metastore insert, which Spark retries for 20 s before it falls
+    back. Comments are cut to 250 characters (dbt-spark's macro, with the cut).
+#}
+{% macro get_column_comment_sql(column_name, column_dict) -%}
+    {%- set column_comment_clause = '' -%}
+    {%- if column_name in column_dict and column_dict[column_name]["description"] -%}
+        {%- set description = column_dict[column_name]["description"] | trim -%}
+        {%- if description | length > 250 -%}{%- set description = description[:247] ~ '...' -%}{%- endif -%}
+        {%- set column_comment_clause = "comment '" ~ description.replace('\\', '\\\\').replace("'", "\\'") ~ "'" -%}
+    {%- endif -%}
+    {{ adapter.quote(column_name) }} {{ column_comment_clause }}
+{%- endmacro %}
