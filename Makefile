@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup system-deps run test pytest lint typecheck sqlfluff structure docs publish clean
+.PHONY: setup system-deps run test pytest lint typecheck sqlfluff structure docs publish clean spark-setup spark-build
 
 setup: system-deps $(STAMP)
 
@@ -48,6 +48,24 @@ docs: setup
 ## Copy the public marts of the last build to data/serving.duckdb and data/parquet/.
 publish: setup
 	$(BIN)/carecensus publish
+
+## The same dbt project on Apache Spark (dbt-spark `session` mode, an in-process local pyspark;
+## needs Java 17): a scale-0.2 census into data/spark/raw, then seeds, models and tests on the
+## spark target. Table files and the Hive metastore go under data/spark.
+SPARK_STAMP := $(VENV)/.spark-installed
+SPARK_DIR := data/spark
+
+$(SPARK_STAMP): $(STAMP) requirements-spark.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-spark.lock
+	touch $(SPARK_STAMP)
+
+spark-setup: $(SPARK_STAMP)
+
+spark-build: spark-setup
+	rm -rf $(SPARK_DIR) && mkdir -p $(SPARK_DIR)
+	$(BIN)/carecensus generate --out $(SPARK_DIR)/raw --scale 0.2
+	SPARK_LOCAL_IP=127.0.0.1 CENSUS_RAW_DIR=$(SPARK_DIR)/raw CENSUS_SPARK_DIR=$(SPARK_DIR) \
+		$(BIN)/dbt build --target spark --threads 2
 
 clean:
 	rm -rf target logs data

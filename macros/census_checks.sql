@@ -116,7 +116,7 @@
                 ~ ' <> coalesce(folder_year_code, \'\')')) -%}
         {%- elif c.format == 'code' -%}
             {%- do selects.append(census_issue_select(
-                relation, name_literal, c.column, 'unknown_code', "'not in " ~ c.code_list ~ " for the file''s year'",
+                relation, name_literal, c.column, 'unknown_code', "'not in " ~ c.code_list ~ " for the " ~ dbt.escape_single_quotes("file's") ~ " year'",
                 present ~ census_code_condition('coalesce(folder_year_number, 0)'),
                 code_list=c.code_list, code_expression=c.column)) -%}
         {%- elif c.format == 'code_set' -%}

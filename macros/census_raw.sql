@@ -44,12 +44,38 @@
 {%- endmacro %}
 
 
+{#
+    The raw files as a relation of (filename, content, size, last_modified): every CSV two folders
+    below CENSUS_RAW_DIR, read as bytes. DuckDB: the source census_extract.files (read_blob).
+#}
+{% macro census_raw_files() -%}
+    {{ return(adapter.dispatch('census_raw_files', 'welsh_care_census')()) }}
+{%- endmacro %}
+
+{% macro default__census_raw_files() -%}
+    {{ return(source('census_extract', 'files')) }}
+{%- endmacro %}
+
+{# Spark: the binaryFile data source over the same glob (the source is kept for lineage). #}
+{% macro spark__census_raw_files() -%}
+    {%- do source('census_extract', 'files') -%}
+    (
+        select
+            path as filename,
+            content,
+            length as size,
+            modificationTime as last_modified
+        from binaryFile.`{{ env_var('CENSUS_RAW_DIR', 'data/raw') }}/*/*/*.csv`
+    )
+{%- endmacro %}
+
+
 {# The path of a file relative to the raw directory: the last three segments. #}
 {% macro census_relative_path(path) -%}
     {{ return(adapter.dispatch('census_relative_path', 'welsh_care_census')(path)) }}
 {%- endmacro %}
 
-{% macro duckdb__census_relative_path(path) -%}
+{% macro default__census_relative_path(path) -%}
     regexp_extract(replace({{ path }}, chr(92), '/'), '([^/]*/[^/]*/[^/]*)$', 1)
 {%- endmacro %}
 
@@ -113,7 +139,7 @@
     {{ return(adapter.dispatch('census_read_files', 'welsh_care_census')(source_name, table_name, source_files)) }}
 {%- endmacro %}
 
-{% macro duckdb__census_read_files(source_name, table_name, source_files) -%}
+{% macro default__census_read_files(source_name, table_name, source_files) -%}
     {%- set meta = {} -%}
     {%- for node in graph.sources.values() if node.source_name == source_name and node.name == table_name -%}
         {%- do meta.update(node.source_meta or {}) -%}
@@ -138,54 +164,16 @@
     {%- set table_path = source_name ~ '/' ~ table_name -%}
     {%- set declared = census_source_columns(source_name, table_name) -%}
     {%- set files_found = census_files_found(table_path) -%}
-    {#- an incremental build reads only the new or changed files -#}
+    {#- an incremental build reads only the new or changed files (none: a full read) -#}
     {%- set files_to_load = census_files_to_load(table_path) -%}
-    {%- if files_to_load is none -%}
-        {%- set reader = source(source_name, table_name) -%}
-    {%- elif files_to_load | length > 0 -%}
-        {%- set reader = census_read_files(source_name, table_name, files_to_load) -%}
-    {%- else -%}
+    {%- if files_to_load is not none and files_to_load | length == 0 -%}
         {%- set files_found = 0 -%}
     {%- endif -%}
-    {%- set present = [] -%}
-    {%- if execute and files_found > 0 -%}
-        {%- set probe = run_query('select * from ' ~ reader ~ ' limit 0') -%}
-        {%- for name in probe.column_names -%}{%- do present.append(name) -%}{%- endfor -%}
-    {%- endif -%}
-    {%- set declared_names = declared | map(attribute='name') | list -%}
-    {%- set overflow = [] -%}
-    {%- for name in present -%}
-        {%- if name not in declared_names and modules.re.match('^column[0-9]+$', name) -%}
-            {%- do overflow.append(adapter.quote(name)) -%}
-        {%- endif -%}
-    {%- endfor -%}
 
 with
 
 {% if files_found > 0 %}
-source as (
-    select * from {{ reader }}
-),
-
-read_in_file_order as (
-    -- row_number() over () numbers rows in the order the reader returns them: file by file, line by line
-    select
-        filename as source_path,
-        row_number() over () as read_order,
-        {%- for column in declared %}
-        {%- if column.name in present %}
-        nullif(trim({{ adapter.quote(column.name) }}), '') as {{ column.column }},
-        {%- else %}
-        cast(null as {{ dbt.type_string() }}) as {{ column.column }},
-        {%- endif %}
-        {%- endfor %}
-        {%- if overflow %}
-        coalesce({{ overflow | join(', ') }}) as extra_field_value
-        {%- else %}
-        cast(null as {{ dbt.type_string() }}) as extra_field_value
-        {%- endif %}
-    from source
-),
+{{ census_read_in_file_order(source_name, table_name, declared, files_to_load) }}
 {% else %}
 read_in_file_order as (
     -- no file of this table exists: an empty relation with the declared columns
@@ -229,4 +217,130 @@ final as (
 )
 
 select * from final
+{%- endmacro %}
+
+
+{#
+    The CTEs that read the raw files of a table, ending in read_in_file_order (one row per data row:
+    source_path, read_order in file order, the declared columns as trimmed text or null, and
+    extra_field_value), each CTE followed by a comma. files_to_load: the raw files to read (paths
+    relative to the raw folder), or none for every file of the table.
+#}
+{% macro census_read_in_file_order(source_name, table_name, declared, files_to_load=none) -%}
+    {{ return(adapter.dispatch('census_read_in_file_order', 'welsh_care_census')(source_name, table_name, declared, files_to_load)) }}
+{%- endmacro %}
+
+{# DuckDB: one read_csv over every year folder (the source's external_location), union by name. #}
+{% macro default__census_read_in_file_order(source_name, table_name, declared, files_to_load=none) -%}
+    {%- if files_to_load is none -%}
+        {%- set reader = source(source_name, table_name) -%}
+    {%- else -%}
+        {%- set reader = census_read_files(source_name, table_name, files_to_load) -%}
+    {%- endif -%}
+    {%- set present = [] -%}
+    {%- if execute -%}
+        {%- set probe = run_query('select * from ' ~ reader ~ ' limit 0') -%}
+        {%- for name in probe.column_names -%}{%- do present.append(name) -%}{%- endfor -%}
+    {%- endif -%}
+    {%- set declared_names = declared | map(attribute='name') | list -%}
+    {%- set overflow = [] -%}
+    {%- for name in present -%}
+        {%- if name not in declared_names and modules.re.match('^column[0-9]+$', name) -%}
+            {%- do overflow.append(adapter.quote(name)) -%}
+        {%- endif -%}
+    {%- endfor -%}
+
+source as (
+    select * from {{ reader }}
+),
+
+read_in_file_order as (
+    -- row_number() over () numbers rows in the order the reader returns them: file by file, line by line
+    select
+        filename as source_path,
+        row_number() over () as read_order,
+        {%- for column in declared %}
+        {%- if column.name in present %}
+        nullif(trim({{ adapter.quote(column.name) }}), '') as {{ column.column }},
+        {%- else %}
+        cast(null as {{ dbt.type_string() }}) as {{ column.column }},
+        {%- endif %}
+        {%- endfor %}
+        {%- if overflow %}
+        coalesce({{ overflow | join(', ') }}) as extra_field_value
+        {%- else %}
+        cast(null as {{ dbt.type_string() }}) as extra_field_value
+        {%- endif %}
+    from source
+),
+{%- endmacro %}
+
+
+{#
+    Spark: one temporary view per file (Spark's CSV reader takes its columns from the first file
+    only, so the years are read one file at a time and unioned by name here). Each view reads every
+    column of its file's header as text, plus the malformed line when a row has more or fewer fields
+    than the header (_corrupt_record); the first field beyond the header is extra_field_value.
+    A file is read as one partition (multiLine), so monotonically_increasing_id() is the file order.
+#}
+{% macro spark__census_read_in_file_order(source_name, table_name, declared, files_to_load=none) -%}
+    {%- do source(source_name, table_name) -%}
+    {%- set raw_dir = env_var('CENSUS_RAW_DIR', 'data/raw') -%}
+    {%- set csv_options = "header 'true', multiLine 'true', quote '\"', escape '\"', mode 'PERMISSIVE'" -%}
+    {%- set reads = [] -%}
+    {%- if execute -%}
+        {%- set files = run_query(
+            "select source_file from " ~ ref('base_census_extract__files')
+            ~ " where table_path = '" ~ source_name ~ "/" ~ table_name ~ "' and is_known_table and size_bytes > 0"
+            ~ " order by source_file") -%}
+        {%- for file in files.columns[0].values() -%}
+            {%- set path = raw_dir ~ '/' ~ file -%}
+            {%- set view = 'census_raw__' ~ source_name ~ '__' ~ table_name ~ '__' ~ loop.index -%}
+            {%- do run_query(
+                "create or replace temporary view " ~ view ~ "_header using csv options (path '"
+                ~ path ~ "', " ~ csv_options ~ ")") -%}
+            {%- set present = run_query('select * from ' ~ view ~ '_header limit 0').column_names -%}
+            {%- set schema = [] -%}
+            {%- for name in present -%}{%- do schema.append(adapter.quote(name) ~ ' string') -%}{%- endfor -%}
+            {%- do run_query(
+                "create or replace temporary view " ~ view ~ " (" ~ (schema | join(', '))
+                ~ ", _corrupt_record string) using csv options (path '" ~ path ~ "', " ~ csv_options
+                ~ ", columnNameOfCorruptRecord '_corrupt_record')") -%}
+            {%- do reads.append({'view': view, 'path': path, 'present': present}) -%}
+        {%- endfor -%}
+    {%- endif -%}
+
+read_in_file_order as (
+    {%- for read in reads %}
+    select
+        '{{ read.path }}' as source_path,
+        monotonically_increasing_id() as read_order,
+        {%- for column in declared %}
+        {%- if column.name in read.present %}
+        nullif(trim({{ adapter.quote(column.name) }}), '') as {{ column.column }},
+        {%- else %}
+        cast(null as {{ dbt.type_string() }}) as {{ column.column }},
+        {%- endif %}
+        {%- endfor %}
+        from_csv(
+            _corrupt_record,
+            '{% for n in range(read.present | length + 1) %}f{{ n }} string{{ ", " if not loop.last }}{% endfor %}',
+            map('quote', '"', 'escape', '"')
+        ).f{{ read.present | length }} as extra_field_value
+    from {{ read.view }}
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
+    {%- if not reads %}
+    select
+        cast(null as {{ dbt.type_string() }}) as source_path,
+        cast(null as {{ dbt.type_bigint() }}) as read_order,
+        {%- for column in declared %}
+        cast(null as {{ dbt.type_string() }}) as {{ column.column }},
+        {%- endfor %}
+        cast(null as {{ dbt.type_string() }}) as extra_field_value
+    where 1 = 0
+    {%- endif %}
+),
 {%- endmacro %}

@@ -115,3 +115,34 @@
 {% macro default__census_median(expression) -%}
     percentile_cont(0.5) within group (order by {{ expression }})
 {%- endmacro %}
+
+
+{#
+    Apache Spark (dbt-spark) implementations of the macros above. Spark runs with ANSI mode off
+    (dbt-spark forces it), so a plain cast gives null on a bad value.
+#}
+{% macro spark__census_hash(expression) -%}
+    sha2({{ expression }}, 256)
+{%- endmacro %}
+
+{% macro spark__census_matches(expression, pattern) -%}
+    ({{ expression }} rlike '^(?:{{ pattern }})$')
+{%- endmacro %}
+
+{# Spark's decode() replaces invalid bytes: the text is valid when it encodes back to the same bytes. #}
+{% macro spark__census_decode_utf8(expression) -%}
+    case
+        when encode(decode({{ expression }}, 'UTF-8'), 'UTF-8') = {{ expression }}
+            then decode({{ expression }}, 'UTF-8')
+    end
+{%- endmacro %}
+
+{% macro spark__census_count_nonblank_lines(expression) -%}
+    case when {{ expression }} is not null then
+        size(filter(split({{ expression }}, chr(10)), line -> trim(replace(line, chr(13), '')) <> ''))
+    end
+{%- endmacro %}
+
+{% macro spark__census_last_line(expression) -%}
+    element_at(filter(split(replace({{ expression }}, chr(13), ''), chr(10)), line -> trim(line) <> ''), -1)
+{%- endmacro %}

@@ -196,7 +196,7 @@
 {% macro published_cells(rows_cte, category_expression, measure, breakdown, categories, with_total=true, value_expression='1', where='1 = 1', total_label='Total', first_year_code=none, statistic_name=none, statistic_input=none, statistic_aggregate='median') -%}
     {%- set quoted = [] -%}
     {%- for category in categories -%}
-        {%- do quoted.append("'" ~ (category | replace("'", "''")) ~ "'") -%}
+        {%- do quoted.append("'" ~ dbt.escape_single_quotes(category) ~ "'") -%}
     {%- endfor %}
     select
         grid.year_code,

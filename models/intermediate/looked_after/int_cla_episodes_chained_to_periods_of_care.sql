@@ -133,11 +133,12 @@ final as (
         {{ census_placement_location(
             'with_starts.placement_lsoa_code', 'lsoas.local_authority_code', 'with_starts.local_authority_code'
         ) }} as placement_location,
-        with_starts.child_episode_sequence,
+        -- row_number() is bigint on DuckDB but int on Spark: cast, the contracts say bigint
+        cast(with_starts.child_episode_sequence as {{ dbt.type_bigint() }}) as child_episode_sequence,
         with_starts.period_of_care_number,
         with_starts.placement_number,
-        with_starts.episode_sequence_in_period,
-        with_starts.episode_sequence_in_placement,
+        cast(with_starts.episode_sequence_in_period as {{ dbt.type_bigint() }}) as episode_sequence_in_period,
+        cast(with_starts.episode_sequence_in_placement as {{ dbt.type_bigint() }}) as episode_sequence_in_placement,
         {{ census_age_in_years('children.week_of_birth_date', 'with_starts.episode_start_date') }} as age_at_start,
         with_starts.short_breaks_count,
         with_starts.is_short_break,

@@ -1,7 +1,7 @@
 with
 
 source as (
-    select * from {{ source('census_extract', 'files') }}
+    select * from {{ census_raw_files() }}
 ),
 
 decoded as (
