@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup system-deps run test pytest lint typecheck sqlfluff structure docs publish clean spark-setup spark-build
+.PHONY: setup system-deps run test pytest lint typecheck sqlfluff structure docs publish benchmark clean spark-setup spark-build spark-test
 
 setup: system-deps $(STAMP)
 
@@ -49,6 +49,11 @@ docs: setup
 publish: setup
 	$(BIN)/carecensus publish
 
+## The benchmark (not a test): stage times, peak memory, dbt vs raw DuckDB, incremental vs full
+## rebuild, medians of 3 runs per scale; writes docs/benchmark.md. Scales 10 and 100 take hours.
+benchmark: setup
+	$(BIN)/carecensus benchmark --scales $(or $(SCALES),1) --out docs/benchmark.md
+
 ## The same dbt project on Apache Spark (dbt-spark `session` mode, an in-process local pyspark;
 ## needs Java 17): a scale-0.2 census into data/spark/raw, then seeds, models and tests on the
 ## spark target. Table files and the Hive metastore go under data/spark.
@@ -66,6 +71,11 @@ spark-build: spark-setup
 	$(BIN)/carecensus generate --out $(SPARK_DIR)/raw --scale 0.2
 	SPARK_LOCAL_IP=127.0.0.1 CENSUS_RAW_DIR=$(SPARK_DIR)/raw CENSUS_SPARK_DIR=$(SPARK_DIR) \
 		$(BIN)/dbt build --target spark --threads 2
+
+## The Spark leg: the default census at scale 0.2 built on both targets, every public mart compared
+## row for row (tests/python/test_spark.py; skipped where the Spark extras are not installed).
+spark-test: spark-setup
+	SPARK_LOCAL_IP=127.0.0.1 $(BIN)/pytest -m spark tests/python/test_spark.py
 
 clean:
 	rm -rf target logs data

@@ -35,7 +35,8 @@ short_break_episodes as (
         episodes.episode_start_date,
         case
             when placement_types.is_foster_placement then 'Foster placements'
-            when placement_types.placement_group = 'childrens_home' then '{{ dbt.escape_single_quotes("Children's homes") }}'
+            when placement_types.placement_group = 'childrens_home'
+                then '{{ dbt.escape_single_quotes("Children's homes") }}'
             else 'Other placements'
         end as placement,
         (
