@@ -155,12 +155,19 @@
 
 
 {#
-    The body of a base model: one read of the raw files of a table. Declared columns missing from
+    The body of a base model, and its configuration: one read of the raw files of a table. Declared columns missing from
     every file come out as nulls; values in fields beyond a row's header (a row with too many
     fields) are kept in extra_field_value. When no file of the table exists at all the model is
     empty rather than failing (the expected-years test reports the gap).
 #}
 {% macro census_base_rows(source_name, table_name) -%}
+    {#- every base model: incremental by raw file (census_base_materialization) -#}
+    {{- config(
+        materialized=census_base_materialization(),
+        incremental_strategy='delete+insert',
+        unique_key='source_file',
+        post_hook='{{ census_forget_removed_files() }}',
+    ) -}}
     {%- set table_path = source_name ~ '/' ~ table_name -%}
     {%- set declared = census_source_columns(source_name, table_name) -%}
     {%- set files_found = census_files_found(table_path) -%}

@@ -28,6 +28,22 @@
 {%- endmacro %}
 
 
+
+{# The failures of a rule model with their key, in the layout int_validation_failures unions:
+   one row per rule, year, child, episode and offending values. #}
+{% macro census_keyed_rule_failures(failures_cte) -%}
+    select
+        {{ census_surrogate_key(['rule_id', 'year_code', 'child_key', 'episode_key', 'offending_values']) }}
+            as failure_key,
+        rule_id,
+        local_authority_code,
+        child_key,
+        episode_key,
+        offending_values,
+        year_code
+    from {{ failures_cte }}
+{%- endmacro %}
+
 {# "label=value; label=value" from column expressions or [label, expression] pairs. #}
 {% macro census_offending_values(items) -%}
     {%- set parts = [] -%}

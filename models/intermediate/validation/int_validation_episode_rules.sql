@@ -257,16 +257,7 @@ failures as (
 ),
 
 final as (
-    select
-        {{ census_surrogate_key(['rule_id', 'year_code', 'child_key', 'episode_key', 'offending_values']) }}
-            as failure_key,
-        rule_id,
-        local_authority_code,
-        child_key,
-        episode_key,
-        offending_values,
-        year_code
-    from failures
+    {{ census_keyed_rule_failures('failures') }}
 )
 
 select * from final
