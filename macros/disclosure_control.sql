@@ -252,19 +252,55 @@
         {%- endif %}
     ) as grid
     left join (
+        {#- each row once in its own cell, in its authority's total and in Wales's cell and total:
+            an equality join (a join on "own authority or Wales" would compare every row with
+            every cell of its year) -#}
         select
-            year_code,
-            local_authority_code,
-            {{ category_expression }} as category,
-            {{ value_expression }} as cell_value,
-            {{ statistic_input or ('cast(null as ' ~ dbt.type_numeric() ~ ')') }} as statistic_input
-        from {{ rows_cte }}
-        where {{ where }}
+            counted_rows.year_code,
+            case
+                when rollup_levels.to_wales then 'Wales' else counted_rows.local_authority_code
+            end as local_authority_code,
+            case
+                when rollup_levels.to_total then '{{ total_label }}' else counted_rows.category
+            end as category,
+            counted_rows.cell_value,
+            counted_rows.statistic_input
+        from (
+            select
+                year_code,
+                local_authority_code,
+                {{ category_expression }} as category,
+                {{ value_expression }} as cell_value,
+                {{ statistic_input or ('cast(null as ' ~ dbt.type_numeric() ~ ')') }} as statistic_input
+            from {{ rows_cte }}
+            where
+                ({{ where }})
+                and {{ category_expression }} in ({{ quoted | join(', ') }})
+        ) as counted_rows
+        cross join (
+            select
+                false as to_wales,
+                false as to_total
+            union all
+            select
+                true as to_wales,
+                false as to_total
+            {%- if with_total %}
+            union all
+            select
+                false as to_wales,
+                true as to_total
+            union all
+            select
+                true as to_wales,
+                true as to_total
+            {%- endif %}
+        ) as rollup_levels
     ) as counted
         on
             grid.year_code = counted.year_code
-            and (grid.local_authority_code = counted.local_authority_code or grid.local_authority_code = 'Wales')
-            and (grid.category = counted.category or (grid.is_total and counted.category in ({{ quoted | join(', ') }})))
+            and grid.local_authority_code = counted.local_authority_code
+            and grid.category = counted.category
     group by
         grid.year_code,
         grid.local_authority_code,
