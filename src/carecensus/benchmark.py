@@ -359,8 +359,8 @@ def format_report(facts: MachineFacts, results: Sequence[ScaleResult],
         f"- DuckDB settings from profiles.yml (also used for the raw DuckDB replay): {settings}",
         "",
         "## Method", "",
-        f"{facts.runs} run(s) per scale; each cell is the median, minimum and maximum over the "
-        "runs. "
+        f"Up to {facts.runs} run(s) per scale (each scale gives its number of runs); each cell is "
+        "the median, minimum and maximum over the runs. "
         "Every stage runs in a subprocess of its own. *Peak RSS, largest process* is the kernel's "
         "high-water mark of the biggest single process of the stage (`wait4`); *process tree* is "
         "the largest sum of resident memory over the stage's processes, sampled every 0.2 s.",
@@ -770,6 +770,10 @@ class Options:
     max_minutes_per_scale: float | None = None
     max_memory_gb: float | None = None
     workers: int = 2
+    runs_above_1: int | None = None  # runs at scales above 1 (None: `runs`)
+
+    def runs_at(self, scale: float) -> int:
+        return self.runs if scale <= 1 or self.runs_above_1 is None else self.runs_above_1
 
 
 class _Scale:
@@ -956,14 +960,15 @@ class _Scale:
                                       raw, run_dir / "spark" / "unused.duckdb", "dbt-build-spark")
 
     def run_all(self) -> ScaleResult:
-        for index in range(1, self.options.runs + 1):
+        runs = self.options.runs_at(self.scale)
+        for index in range(1, runs + 1):
             timeout = self._timeout()
             if timeout is not None and timeout <= 0:
                 budget = self.options.max_minutes_per_scale
-                self.result.note = (f"{self.options.runs - index + 1} of {self.options.runs} runs "
+                self.result.note = (f"{runs - index + 1} of {runs} runs "
                                     f"not run: time budget of {budget:g} min per scale spent")
                 break
-            print(f"scale {self.scale:g}, run {index} of {self.options.runs}", flush=True)
+            print(f"scale {self.scale:g}, run {index} of {runs}", flush=True)
             self.result.runs.append(self.run(index))
         if not self.options.keep:
             shutil.rmtree(self.dir, ignore_errors=True)
@@ -1039,7 +1044,8 @@ def run_benchmark(options: Options, command: str = "carecensus benchmark") -> Pa
     facts = MachineFacts(started=started, finished=_now(), command=command,
                          cores=os.cpu_count() or 0, memory_bytes=_memory_total(),
                          load_start=load_start, load_end=os.getloadavg(), versions=_versions(),
-                         duckdb_settings=settings, runs=options.runs,
+                         duckdb_settings=settings,
+                         runs=max(options.runs_at(s) for s in options.scales),
                          project=f"{project} at start; {project_state()} at end")
     options.out.parent.mkdir(parents=True, exist_ok=True)
     options.out.write_text(format_report(facts, results, evaluate_targets(results)))
@@ -1062,6 +1068,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-memory-gb", type=float, default=None,
                         help="stop a stage whose process tree holds more than this (GB)")
     parser.add_argument("--workers", type=int, default=2, help="generator processes")
+    parser.add_argument("--runs-above-1", type=int, default=None,
+                        help="runs per scale for scales above 1 (default: --runs)")
 
 
 def options_from_args(args: argparse.Namespace) -> Options:
@@ -1069,13 +1077,14 @@ def options_from_args(args: argparse.Namespace) -> Options:
         p = Path(text)
         return p if p.is_absolute() else PROJECT_DIR / p
 
-    if args.runs < 1:
-        raise ValueError("--runs must be at least 1")
+    if args.runs < 1 or (args.runs_above_1 is not None and args.runs_above_1 < 1):
+        raise ValueError("--runs and --runs-above-1 must be at least 1")
     return Options(scales=parse_scales(args.scales), runs=args.runs, out=path(args.out),
                    work=path(args.work), keep=args.keep, skip_spark=args.skip_spark,
                    skip_incremental=args.skip_incremental,
                    max_minutes_per_scale=args.max_minutes_per_scale,
-                   max_memory_gb=args.max_memory_gb, workers=args.workers)
+                   max_memory_gb=args.max_memory_gb, workers=args.workers,
+                   runs_above_1=args.runs_above_1)
 
 
 if __name__ == "__main__":

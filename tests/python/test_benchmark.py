@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 from pathlib import Path
@@ -234,6 +235,17 @@ def test_parse_scales() -> None:
 
 
 # --- measuring --------------------------------------------------------------------------------
+
+def test_runs_above_scale_1_can_differ() -> None:
+    parser = argparse.ArgumentParser()
+    bm.add_arguments(parser)
+    options = bm.options_from_args(parser.parse_args(["--scales", "1,10", "--runs-above-1", "1"]))
+    assert [options.runs_at(s) for s in options.scales] == [3, 1]
+    same = bm.options_from_args(parser.parse_args(["--runs", "2"]))
+    assert [same.runs_at(s) for s in same.scales] == [2, 2, 2]
+    with pytest.raises(ValueError):
+        bm.options_from_args(parser.parse_args(["--runs-above-1", "0"]))
+
 
 def test_measure_reads_the_peak_memory_of_a_child(tmp_path: Path) -> None:
     hold = "b = b'x' * (200 * 1000**2); import time; time.sleep(0.6)"
