@@ -771,6 +771,7 @@ class Options:
     max_memory_gb: float | None = None
     workers: int = 2
     runs_above_1: int | None = None  # runs at scales above 1 (None: `runs`)
+    spark_runs: int | None = None  # the Spark build in the first N runs only (None: every run)
 
     def runs_at(self, scale: float) -> int:
         return self.runs if scale <= 1 or self.runs_above_1 is None else self.runs_above_1
@@ -832,13 +833,13 @@ class _Scale:
         return sample, data
 
     def dbt(self, name: str, arguments: Sequence[str], run_dir: Path, raw: Path,
-            warehouse: Path, log_name: str) -> Sample:
+            warehouse: Path, log_name: str, extra_env: Mapping[str, str] | None = None) -> Sample:
         """A dbt command; a build whose seeds and models all built counts even when data
         tests failed (it is timed all the same), with a note of how many failed."""
         results = run_dir / "target" / "run_results.json"
         results.unlink(missing_ok=True)
         sample, measured = self.run_command(name, dbt_command(arguments, run_dir),
-                                            dbt_environment(raw, warehouse),
+                                            {**dbt_environment(raw, warehouse), **(extra_env or {})},
                                             run_dir / "logs" / f"{log_name}.log")
         if (sample.value is None and measured is not None and not measured.stopped
                 and measured.returncode == 1 and results.exists()):
@@ -894,7 +895,7 @@ class _Scale:
                                           work=run_dir / "docs")
 
         self._incremental(samples, run_dir, raw, load_manifest(manifest))
-        self._spark(samples, run_dir, raw)
+        self._spark(samples, run_dir, raw, index)
         derive(samples, self.result.rows_generated)
         if not self.options.keep:
             shutil.rmtree(run_dir, ignore_errors=True)
@@ -948,16 +949,22 @@ class _Scale:
         samples[FULL_REBUILD] = self.dbt(FULL_REBUILD, ("build", "--full-refresh"), work, partial,
                                          incremental_db, "dbt-build-full-refresh")
 
-    def _spark(self, samples: dict[str, Sample], run_dir: Path, raw: Path) -> None:
+    def _spark(self, samples: dict[str, Sample], run_dir: Path, raw: Path, index: int) -> None:
         if self.options.skip_spark:
             samples[SPARK] = Sample.missing("--skip-spark")
         elif self.scale != 1.0:
             samples[SPARK] = Sample.missing("Spark is measured at scale 1 only")
+        elif self.options.spark_runs is not None and index > self.options.spark_runs:
+            samples[SPARK] = Sample.missing(f"--spark-runs {self.options.spark_runs}")
         elif self.spark is None:
             samples[SPARK] = Sample.missing(self.spark_reason)
         else:
+            # its metastore and table files in the run's folder; Spark binds to the loopback
+            spark_env = {"CENSUS_SPARK_DIR": str(run_dir / "spark" / "data"),
+                         "SPARK_LOCAL_IP": "127.0.0.1"}
             samples[SPARK] = self.dbt(SPARK, ("build", "--target", self.spark), run_dir / "spark",
-                                      raw, run_dir / "spark" / "unused.duckdb", "dbt-build-spark")
+                                      raw, run_dir / "spark" / "unused.duckdb", "dbt-build-spark",
+                                      spark_env)
 
     def run_all(self) -> ScaleResult:
         runs = self.options.runs_at(self.scale)
@@ -1070,6 +1077,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workers", type=int, default=2, help="generator processes")
     parser.add_argument("--runs-above-1", type=int, default=None,
                         help="runs per scale for scales above 1 (default: --runs)")
+    parser.add_argument("--spark-runs", type=int, default=None,
+                        help="build on Spark in the first N runs only (default: every run)")
 
 
 def options_from_args(args: argparse.Namespace) -> Options:
@@ -1084,7 +1093,7 @@ def options_from_args(args: argparse.Namespace) -> Options:
                    skip_incremental=args.skip_incremental,
                    max_minutes_per_scale=args.max_minutes_per_scale,
                    max_memory_gb=args.max_memory_gb, workers=args.workers,
-                   runs_above_1=args.runs_above_1)
+                   runs_above_1=args.runs_above_1, spark_runs=args.spark_runs)
 
 
 if __name__ == "__main__":
