@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup system-deps run test pytest lint typecheck sqlfluff structure docs publish benchmark clean spark-setup spark-build spark-test
+.PHONY: setup system-deps run test pytest java-check lint typecheck sqlfluff structure docs publish benchmark clean spark-setup spark-build spark-test
 
 setup: system-deps $(STAMP)
 
@@ -25,8 +25,9 @@ $(STAMP): requirements.lock pyproject.toml
 run: setup
 	$(BIN)/carecensus run
 
-## Every test: types, SQL lint, then pytest (generator rules, determinism, faults, dbt build).
-test: setup typecheck sqlfluff pytest
+## Every test: types, SQL lint, pytest on DuckDB (generator rules, determinism, faults, dbt build),
+## then the Spark leg (the Spark extras, then every public mart compared across the two targets).
+test: setup typecheck sqlfluff pytest spark-test
 
 typecheck: setup
 	$(BIN)/mypy
@@ -35,7 +36,7 @@ sqlfluff: setup
 	$(BIN)/sqlfluff lint models macros tests/singular --processes 2
 
 pytest: setup
-	$(BIN)/pytest
+	$(BIN)/pytest -m "not spark"
 
 ## The structure check (dbt_project_evaluator rules) on a fresh parse of the project.
 structure: setup
@@ -64,7 +65,11 @@ $(SPARK_STAMP): $(STAMP) requirements-spark.lock
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-spark.lock
 	touch $(SPARK_STAMP)
 
-spark-setup: $(SPARK_STAMP)
+spark-setup: $(SPARK_STAMP) java-check
+
+## Spark needs a Java 17 runtime on PATH (or JAVA_HOME): fail here, not deep inside a build.
+java-check:
+	@java -version 2>&1 | grep -Eq 'version "(11|17)' || { echo "Spark 3.5 needs Java 17 (or 11) (java -version: $$(java -version 2>&1 | head -1))" >&2; exit 1; }
 
 spark-build: spark-setup
 	rm -rf $(SPARK_DIR) && mkdir -p $(SPARK_DIR)
@@ -72,10 +77,10 @@ spark-build: spark-setup
 	SPARK_LOCAL_IP=127.0.0.1 CENSUS_RAW_DIR=$(SPARK_DIR)/raw CENSUS_SPARK_DIR=$(SPARK_DIR) \
 		$(BIN)/dbt build --target spark --threads 2
 
-## The Spark leg: the default census at scale 0.2 built on both targets, every public mart compared
-## row for row (tests/python/test_spark.py; skipped where the Spark extras are not installed).
+## The Spark leg: the default census built on both targets, every public mart compared row for row
+## (tests/python/test_spark.py). CENSUS_SPARK_REQUIRED makes missing extras a failure, not a skip.
 spark-test: spark-setup
-	SPARK_LOCAL_IP=127.0.0.1 $(BIN)/pytest -m spark tests/python/test_spark.py
+	SPARK_LOCAL_IP=127.0.0.1 CENSUS_SPARK_REQUIRED=1 $(BIN)/pytest -m spark tests/python/test_spark.py
 
 clean:
 	rm -rf target logs data
