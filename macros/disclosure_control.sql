@@ -173,6 +173,29 @@
 
 
 {#
+    The four ways a counted row rolls up in published_cells(): into its own cell, its authority's
+    total, Wales's cell and Wales's total. A CTE `rollup_levels` of every published table.
+#}
+{% macro published_rollup_levels() -%}
+    select
+        false as to_wales,
+        false as to_total
+    union all
+    select
+        true as to_wales,
+        false as to_total
+    union all
+    select
+        false as to_wales,
+        true as to_total
+    union all
+    select
+        true as to_wales,
+        true as to_total
+{%- endmacro %}
+
+
+{#
     The cells of one breakdown of a published table before disclosure control, as a select: every
     (reporting year, authority or Wales, category) with zero where nothing was counted, and the
     group's total (category `total_label`, the sum over the listed categories) unless
@@ -191,7 +214,8 @@
       statistic_aggregate  how the statistic is computed over the cell's rows: 'median', 'average'
                            or 'sum'
     The grid comes from CTEs `reporting_years` (year_code) and `authorities`
-    (published_authorities()) of the calling model.
+    (published_authorities()) of the calling model, the roll-up to totals and Wales from its CTE
+    `rollup_levels` (published_rollup_levels()).
 #}
 {% macro published_cells(rows_cte, category_expression, measure, breakdown, categories, with_total=true, value_expression='1', where='1 = 1', total_label='Total', first_year_code=none, statistic_name=none, statistic_input=none, statistic_aggregate='median') -%}
     {%- set quoted = [] -%}
@@ -277,25 +301,10 @@
                 ({{ where }})
                 and {{ category_expression }} in ({{ quoted | join(', ') }})
         ) as counted_rows
-        cross join (
-            select
-                false as to_wales,
-                false as to_total
-            union all
-            select
-                true as to_wales,
-                false as to_total
-            {%- if with_total %}
-            union all
-            select
-                false as to_wales,
-                true as to_total
-            union all
-            select
-                true as to_wales,
-                true as to_total
-            {%- endif %}
-        ) as rollup_levels
+        cross join rollup_levels
+        {%- if not with_total %}
+        where not rollup_levels.to_total
+        {%- endif %}
     ) as counted
         on
             grid.year_code = counted.year_code

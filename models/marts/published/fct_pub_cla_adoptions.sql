@@ -40,6 +40,10 @@ authorities as (
     {{ published_authorities() }}
 ),
 
+rollup_levels as (
+    {{ published_rollup_levels() }}
+),
+
 adopted_children as (
     select
         adoptions.year_code,

@@ -33,6 +33,10 @@ authorities as (
     {{ published_authorities() }}
 ),
 
+rollup_levels as (
+    {{ published_rollup_levels() }}
+),
+
 cells as (
     {{ parts | join('\n\n    union all\n\n    ') }}
 ),

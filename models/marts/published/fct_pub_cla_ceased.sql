@@ -40,6 +40,10 @@ authorities as (
     {{ published_authorities() }}
 ),
 
+rollup_levels as (
+    {{ published_rollup_levels() }}
+),
+
 episodes_ceased as (
     select
         episodes.end_year_code as year_code,

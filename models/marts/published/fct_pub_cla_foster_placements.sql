@@ -25,6 +25,10 @@ authorities as (
     {{ published_authorities() }}
 ),
 
+rollup_levels as (
+    {{ published_rollup_levels() }}
+),
+
 fostered as (
     select
         year_code,

@@ -27,6 +27,10 @@ authorities as (
     {{ published_authorities() }}
 ),
 
+rollup_levels as (
+    {{ published_rollup_levels() }}
+),
+
 looked_after as (
     select
         looked_after_at_31_march.year_code,

@@ -26,6 +26,10 @@ authorities as (
     {{ published_authorities() }}
 ),
 
+rollup_levels as (
+    {{ published_rollup_levels() }}
+),
+
 short_break_episodes as (
     select
         episodes.year_code,

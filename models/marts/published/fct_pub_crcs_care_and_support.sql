@@ -115,6 +115,10 @@ authorities as (
     {{ published_authorities() }}
 ),
 
+rollup_levels as (
+    {{ published_rollup_levels() }}
+),
+
 factors_pivoted as (
     select
         crcs_key,
