@@ -14,13 +14,16 @@ return. Same options, byte-identical files.
 from __future__ import annotations
 
 import csv
+import gc
 import multiprocessing
 import random
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from carecensus.calendar import age_on, birthday, census_date, week_of_birth, year_code, year_start
 from carecensus.reference import LocalAuthority, local_authorities
@@ -31,6 +34,9 @@ from carecensus.simulation import (
     Period,
     Person,
 )
+
+if TYPE_CHECKING:
+    from _csv import _writer as CsvWriter
 
 FIRST_YEAR = 2016  # reporting year 201617
 LAST_YEAR = 2024  # reporting year 202425
@@ -196,6 +202,20 @@ def fmt(value: object) -> str:
     return str(value)
 
 
+class RowFile:
+    """Rows going into one open CSV file, counted."""
+
+    def __init__(self, writer: CsvWriter, columns: list[str]) -> None:
+        self.writer = writer
+        self.columns = columns
+        self.count = 0
+        writer.writerow(columns)
+
+    def write(self, row: dict[str, object]) -> None:
+        self.writer.writerow([row.get(c) for c in self.columns])  # None is ""; str(date) is ISO
+        self.count += 1
+
+
 class ReturnWriter:
     """Writes one reporting year's files."""
 
@@ -213,16 +233,19 @@ class ReturnWriter:
         return folder / name
 
     def write(self, relative: str, columns: list[str], rows: Iterable[dict[str, object]]) -> int:
+        with self.open(relative, columns) as out:
+            for row in rows:
+                out.write(row)
+            return out.count
+
+    @contextmanager
+    def open(self, relative: str, columns: list[str]) -> Iterator[RowFile]:
+        """One file of the return, open for rows; only the columns the year has."""
         present = [c for c in columns
                    if self.year >= COLUMN_SINCE.get((relative, c), 0)]
-        count = 0
         with open(self.path(relative), "w", newline="", encoding="utf-8") as f:
-            writer = csv.writer(f, lineterminator="\n")
-            writer.writerow(present)
-            for row in rows:
-                writer.writerow([row.get(c) for c in present])  # csv writes None as ""; str(date) is ISO
-                count += 1
-        return count
+            out = RowFile(csv.writer(f, lineterminator="\n"), present)
+            yield out
 
     def show_irn(self, person: Person) -> str | None:
         """The pupil number, once the child is of school age (reception, age 4 on 31 August)."""
@@ -231,11 +254,9 @@ class ReturnWriter:
         return person.irn
 
 
-def cla_rows(writer: ReturnWriter, records: list[CaseRecord]) -> tuple[
-        list[dict[str, object]], list[dict[str, object]]]:
-    """Child and episode rows of one CLA return."""
-    children: list[dict[str, object]] = []
-    episodes: list[dict[str, object]] = []
+def cla_rows(writer: ReturnWriter, records: Iterable[CaseRecord]) -> Iterator[
+        tuple[dict[str, object], list[dict[str, object]]]]:
+    """Child and episode rows of one CLA return: each child's row with its episodes' rows."""
     start, end = writer.start, writer.census_day
     for record in records:
         eps = [e for p in record.periods for e in p.episodes if e.start <= end and e.end >= start]
@@ -243,6 +264,7 @@ def cla_rows(writer: ReturnWriter, records: list[CaseRecord]) -> tuple[
             continue
         person = record.person
         eps.sort(key=lambda e: e.start)
+        episodes: list[dict[str, object]] = []
         for number, ep in enumerate(eps, start=1):
             closed = ep.end <= end
             breaks = ""
@@ -265,15 +287,14 @@ def cla_rows(writer: ReturnWriter, records: list[CaseRecord]) -> tuple[
         if record.draft_disability_until is not None and writer.year < record.draft_disability_until:
             disability = 2
         ceased = person.uasc_ceased if person.uasc_ceased and person.uasc_ceased <= end else None
-        children.append({
+        yield {
             "YEAR_CODE": writer.code, "LOCAL_AUTHORITY_CODE": record.la,
             "SYSTEM_ID": record.system_id, "ALF_PE": person.alf, "GNDR_CD": person.sex,
             "WOB": person.birth, "ETHNICITY": person.ethnicity, "DISABILITY_CODE": disability,
             "ASYLUM": int(person.uasc), "DATE_CEASED_UASC": ceased,
             "LSOA2011_HOME_POSTCODE": record.home_lsoa, "IRN": writer.show_irn(person),
             "TRANSFERRED_FROM_LA_CODE": record.transferred_from,
-        })
-    return children, episodes
+        }, episodes
 
 
 def adoption_rows(writer: ReturnWriter, records: list[CaseRecord]) -> Iterator[dict[str, object]]:
@@ -406,7 +427,7 @@ def crcs_rows(writer: ReturnWriter, records: list[CaseRecord]) -> Iterator[dict[
         }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PupilTraits:
     """What stays with a pupil from year to year."""
 
@@ -468,7 +489,7 @@ class Prepared:
     census: Census
     ordered: list[CaseRecord]
     finals: dict[tuple[int, int], tuple[CaseRecord, Period]]
-    traits: list[tuple[Person, PupilTraits]]
+    traits: list[tuple[Person, PupilTraits]]  # in pupil-number order, the order written
 
 
 _PREPARED: Prepared | None = None  # inherited by forked year writers
@@ -479,7 +500,9 @@ def prepare(census: Census) -> Prepared:
     for record in census.records:
         by_la.setdefault(record.la, []).append(record)
     ordered = [r for la in sorted(by_la) for r in sorted(by_la[la], key=lambda r: r.system_id)]
-    return Prepared(census, ordered, final_periods(ordered), pupil_traits(census))
+    # pupil numbers are unique: sorting once here orders every year's pupil file
+    traits = sorted(pupil_traits(census), key=lambda pt: fmt(pt[0].irn))
+    return Prepared(census, ordered, final_periods(ordered), traits)
 
 
 def write_year(year: int) -> dict[str, int]:
@@ -489,10 +512,14 @@ def write_year(year: int) -> dict[str, int]:
     writer = ReturnWriter(census, year)
     code = writer.code
     counts: dict[str, int] = {}
-    children, episodes = cla_rows(writer, ordered)
-    counts[f"cla/{code}/child.csv"] = writer.write("cla/child.csv", CLA_CHILD_COLUMNS, children)
-    counts[f"cla/{code}/episode.csv"] = writer.write(
-        "cla/episode.csv", CLA_EPISODE_COLUMNS, episodes)
+    with writer.open("cla/child.csv", CLA_CHILD_COLUMNS) as children, \
+            writer.open("cla/episode.csv", CLA_EPISODE_COLUMNS) as episodes:
+        for child, child_episodes in cla_rows(writer, ordered):
+            children.write(child)
+            for episode in child_episodes:
+                episodes.write(episode)
+    counts[f"cla/{code}/child.csv"] = children.count
+    counts[f"cla/{code}/episode.csv"] = episodes.count
     counts[f"cla/{code}/adoption.csv"] = writer.write(
         "cla/adoption.csv", CLA_ADOPTION_COLUMNS, adoption_rows(writer, ordered))
     leavers = sorted(care_leaver_rows(writer, _PREPARED.finals),
@@ -505,9 +532,8 @@ def write_year(year: int) -> dict[str, int]:
     for record in ordered:
         if record.first_date <= writer.census_day:
             la_of[record.person.key] = record.la
-    pupils = sorted(pupil_rows(writer, _PREPARED.traits, la_of), key=lambda r: sort_key(r, "IRN"))
     counts[f"plasc/{code}/pupil.csv"] = writer.write(
-        "plasc/pupil.csv", PLASC_PUPIL_COLUMNS, pupils)
+        "plasc/pupil.csv", PLASC_PUPIL_COLUMNS, pupil_rows(writer, _PREPARED.traits, la_of))
     return counts
 
 
@@ -518,24 +544,51 @@ def write_census(census: Census) -> dict[str, int]:
     _PREPARED = prepare(census)
     years = list(range(config.first_year, config.last_year + 1))
     counts: dict[str, int] = {}
+    # The census is frozen out of the cyclic collector: a forked writer never walks it
+    # (which would copy every page of it into the writer) and no writer spends time on it.
+    gc.freeze()
     try:
         if config.workers > 1:
+            # The parent writes every workers-th year itself while forked writers do the
+            # rest: each forked writer ends up with its own copy of the census (reading an
+            # object writes its reference count), so this saves one copy.
+            own = years[::config.workers]
             context = multiprocessing.get_context("fork")
-            with ProcessPoolExecutor(max_workers=config.workers, mp_context=context) as pool:
-                results = list(pool.map(write_year, years))
+            with ProcessPoolExecutor(max_workers=config.workers - 1, mp_context=context) as pool:
+                forked = pool.map(write_year, [y for y in years if y not in own])
+                results = [write_year(y) for y in own]
+                results.extend(forked)
         else:
             results = [write_year(y) for y in years]
     finally:
         _PREPARED = None
+        gc.unfreeze()
     for result in results:
         counts.update(result)
     return dict(sorted(counts.items()))
 
 
+@contextmanager
+def _without_cyclic_gc() -> Iterator[None]:
+    """The simulated census holds no reference cycles: collecting it only costs time.
+
+    Millions of long-lived objects make every full collection walk all of them
+    (and, in a forked worker, copy them); reference counting alone frees them.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def generate(config: GeneratorConfig) -> dict[str, int]:
     """Simulate and write a census; returns rows written per file."""
     config.out_dir.mkdir(parents=True, exist_ok=True)
-    return write_census(simulate(config))
+    with _without_cyclic_gc():
+        return write_census(simulate(config))
 
 
 __all__ = ["GeneratorConfig", "generate", "simulate", "write_census", "Census", "Episode"]

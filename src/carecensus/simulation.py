@@ -31,7 +31,7 @@ OUTSIDE_LA = frozenset({"F4", "F5", "F6", "H4"})
 CARE_ORDERS = frozenset({"C1", "C2"})
 
 
-@dataclass
+@dataclass(slots=True)
 class Person:
     """One human: the same across authorities, censuses and the pupil census."""
 
@@ -56,7 +56,7 @@ class Person:
         return (self.origin_la, self.seq)
 
 
-@dataclass
+@dataclass(slots=True)
 class Episode:
     start: date
     end: date
@@ -70,7 +70,7 @@ class Episode:
     draft_lsoa: str | None = None  # an earlier return showed this, corrected later
 
 
-@dataclass
+@dataclass(slots=True)
 class Adoption:
     should_be_placed: date
     matched: date
@@ -83,7 +83,7 @@ class Adoption:
     ethnicity_of_adopters: str
 
 
-@dataclass
+@dataclass(slots=True)
 class Period:
     episodes: list[Episode]
     adoption: Adoption | None = None
@@ -106,7 +106,7 @@ class Period:
         return all(e.ls == "V1" for e in self.episodes)
 
 
-@dataclass
+@dataclass(slots=True)
 class CrcsProfile:
     """Care and support items of a child, drawn once."""
 
@@ -122,7 +122,7 @@ class CrcsProfile:
     welsh: int
 
 
-@dataclass
+@dataclass(slots=True)
 class CaseRecord:
     """A child in one authority's case system: what one SYSTEM_ID / CHILD_CODE stands for."""
 
