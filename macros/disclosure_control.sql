@@ -174,7 +174,7 @@
 
 {#
     The four ways a counted row rolls up in published_cells(): into its own cell, its authority's
-    total, Wales's cell and Wales's total. A CTE `rollup_levels` of every published table.
+    total, Wales's cell and Wales's total (the CTE `rollup_levels`, see published_grid_ctes()).
 #}
 {% macro published_rollup_levels() -%}
     select
@@ -192,6 +192,21 @@
     select
         true as to_wales,
         true as to_total
+{%- endmacro %}
+
+
+{#
+    The two CTEs every published table's grid needs, `authorities` (published_authorities()) and
+    `rollup_levels` (published_rollup_levels()), as one macro so the tables do not repeat them.
+#}
+{% macro published_grid_ctes() -%}
+authorities as (
+    {{ published_authorities() }}
+),
+
+rollup_levels as (
+    {{ published_rollup_levels() }}
+)
 {%- endmacro %}
 
 
@@ -215,7 +230,7 @@
                            or 'sum'
     The grid comes from CTEs `reporting_years` (year_code) and `authorities`
     (published_authorities()) of the calling model, the roll-up to totals and Wales from its CTE
-    `rollup_levels` (published_rollup_levels()).
+    `rollup_levels` (published_rollup_levels()); published_grid_ctes() declares both.
 #}
 {% macro published_cells(rows_cte, category_expression, measure, breakdown, categories, with_total=true, value_expression='1', where='1 = 1', total_label='Total', first_year_code=none, statistic_name=none, statistic_input=none, statistic_aggregate='median') -%}
     {%- set quoted = [] -%}

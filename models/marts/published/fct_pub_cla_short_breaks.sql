@@ -22,13 +22,7 @@ reporting_years as (
     select * from {{ ref('int_census_reporting_years') }}
 ),
 
-authorities as (
-    {{ published_authorities() }}
-),
-
-rollup_levels as (
-    {{ published_rollup_levels() }}
-),
+{{ published_grid_ctes() }},
 
 short_break_episodes as (
     select

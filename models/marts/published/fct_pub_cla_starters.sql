@@ -28,13 +28,7 @@ reporting_years as (
     select year_code from {{ ref('int_census_reporting_years') }}
 ),
 
-authorities as (
-    {{ published_authorities() }}
-),
-
-rollup_levels as (
-    {{ published_rollup_levels() }}
-),
+{{ published_grid_ctes() }},
 
 first_starts as (
     select
