@@ -14,33 +14,31 @@
     are in census_duplicate_issues() and the episode issues model.
 #}
 
-{% macro census_issue_select(relation, column_name, offending_value, reason, detail, condition, code_list=none, code_expression=none) -%}
-    select
-        source_file,
-        source_row_number,
-        {{ column_name }} as column_name,
-        {{ offending_value }} as offending_value,
-        '{{ reason }}' as reason,
-        {{ detail }} as detail
-    from {{ relation }}
-    {%- if code_list %}
-    left join {{ ref(code_list) }} as code_list
-        on {{ code_expression }} = code_list.code
-    {%- endif %}
-    where {{ condition }}
+{#
+    One check of census_row_issues: when it fails (condition, SQL over the row and, with a
+    code_list, that list joined as code_alias on code_expression) and the issue row it makes:
+    column_name and detail are SQL literals, detail_from_row an optional SQL expression over the
+    row appended to the detail, offending_value an SQL expression over the row.
+#}
+{% macro census_check(column_name, offending_value, reason, detail, condition, code_list=none, code_expression=none, code_alias=none, detail_from_row=none) -%}
+    {{ return({
+        'column_name': column_name, 'offending_value': offending_value, 'reason': reason,
+        'detail': detail, 'condition': condition, 'code_list': code_list,
+        'code_expression': code_expression, 'code_alias': code_alias,
+        'detail_from_row': detail_from_row}) }}
 {%- endmacro %}
 
 
 {#
-    The code list check for one column, to use with census_issue_select(code_list=...): the code
-    is not in the list, or not valid in the file's year. (A left join, not a correlated subquery:
-    the code lists are unique on code, and a hash join is fast on a million rows.)
+    The code list check for one column (a left join of the list as `alias`): the code is not in
+    the list, or not valid in the file's year. (A left join, not a correlated subquery: the code
+    lists are unique on code, and a hash join is fast on a million rows.)
 #}
-{% macro census_code_condition(year_expression) -%}
+{% macro census_code_condition(year_expression, alias) -%}
     (
-        code_list.code is null
-        or {{ year_expression }} < coalesce(code_list.first_year_code, 0)
-        or {{ year_expression }} > coalesce(code_list.last_year_code, 999999)
+        {{ alias }}.code is null
+        or {{ year_expression }} < coalesce({{ alias }}.first_year_code, 0)
+        or {{ year_expression }} > coalesce({{ alias }}.last_year_code, 999999)
     )
 {%- endmacro %}
 
@@ -52,100 +50,176 @@
 
 
 {#
-    Row-level issues of one raw table, as a union of selects over `relation`, which must carry the
-    base columns plus folder_year_number, header_columns and is_truncated_row (see the issues models).
+    The checks of one raw table (see census_row_issues), in a fixed order.
     Rows whose last line is truncated get that one reason only; the other value checks apply to
     columns present in the file (a missing column is reported once per row as missing_column).
 #}
-{% macro census_row_issues(source_name, table_name, relation) -%}
+{% macro census_row_checks(source_name, table_name) -%}
     {%- set declared = census_source_columns(source_name, table_name) -%}
-    {%- set selects = [] -%}
+    {%- set checks = [] -%}
     {%- set applies = "(folder_year_number is null or folder_year_number >= {since})" -%}
+    {%- set no_column = 'cast(null as ' ~ dbt.type_string() ~ ')' -%}
 
-    {%- do selects.append(census_issue_select(
-        relation, 'cast(null as ' ~ dbt.type_string() ~ ')', 'cast(null as ' ~ dbt.type_string() ~ ')',
-        'truncated_last_line', "'the last line of the file has no newline: the row is cut short'",
-        'is_truncated_row')) -%}
-    {%- do selects.append(census_issue_select(
-        relation, 'cast(null as ' ~ dbt.type_string() ~ ')', 'extra_field_value',
-        'too_many_fields', "'the row has more fields than the header'",
+    {%- do checks.append(census_check(
+        no_column, no_column, 'truncated_last_line',
+        "'the last line of the file has no newline: the row is cut short'", 'is_truncated_row')) -%}
+    {%- do checks.append(census_check(
+        no_column, 'extra_field_value', 'too_many_fields', "'the row has more fields than the header'",
         'extra_field_value is not null and not is_truncated_row')) -%}
 
     {%- for c in declared -%}
         {%- set name_literal = "'" ~ c.name ~ "'" -%}
         {%- set in_year = applies.format(since=c.since) if c.since else 'true' -%}
-        {%- set checkable = 'not is_truncated_row and ' ~ census_in_header(c.name) -%}
+        {%- set checkable = 'not is_truncated_row and ' ~ census_header_flag(c.column) -%}
+        {%- set code_alias = 'code_list_' ~ (checks | length) -%}
 
         {#- every contract column must be in the header from its since_year_code on, even where its values may be blank -#}
-        {%- do selects.append(census_issue_select(
-            relation, name_literal, "cast(null as " ~ dbt.type_string() ~ ")", 'missing_column',
-            "'the file has no " ~ c.name ~ " column'",
-            'not is_truncated_row and not (' ~ census_in_header(c.name) ~ ') and ' ~ in_year)) -%}
+        {%- do checks.append(census_check(
+            name_literal, no_column, 'missing_column', "'the file has no " ~ c.name ~ " column'",
+            'not is_truncated_row and not ' ~ census_header_flag(c.column) ~ ' and ' ~ in_year)) -%}
         {%- if c.required -%}
-            {%- do selects.append(census_issue_select(
-                relation, name_literal, c.column, 'missing_value', "'a required value is blank'",
+            {%- do checks.append(census_check(
+                name_literal, c.column, 'missing_value', "'a required value is blank'",
                 checkable ~ ' and ' ~ c.column ~ ' is null and ' ~ in_year)) -%}
         {%- endif -%}
 
         {%- set present = checkable ~ ' and ' ~ c.column ~ ' is not null and ' -%}
         {%- if c.format == 'date' -%}
-            {%- do selects.append(census_issue_select(
-                relation, name_literal, c.column, 'unparseable_date', "'not an ISO YYYY-MM-DD calendar date'",
+            {%- do checks.append(census_check(
+                name_literal, c.column, 'unparseable_date', "'not an ISO YYYY-MM-DD calendar date'",
                 present ~ '(not ' ~ census_matches(c.column, '[0-9]{4}-[0-9]{2}-[0-9]{2}') ~ ' or '
                 ~ census_safe_cast(c.column, 'date') ~ ' is null)')) -%}
         {%- elif c.format == 'integer' -%}
-            {%- do selects.append(census_issue_select(
-                relation, name_literal, c.column, 'invalid_value', "'not a whole number'",
+            {%- do checks.append(census_check(
+                name_literal, c.column, 'invalid_value', "'not a whole number'",
                 present ~ 'not ' ~ census_matches(c.column, '[0-9]{1,18}'))) -%}
         {%- elif c.format == 'signed_integer' -%}
-            {%- do selects.append(census_issue_select(
-                relation, name_literal, c.column, 'invalid_value', "'not a whole number'",
+            {%- do checks.append(census_check(
+                name_literal, c.column, 'invalid_value', "'not a whole number'",
                 present ~ 'not ' ~ census_matches(c.column, '-?[0-9]{1,9}'))) -%}
         {%- elif c.format == 'decimal' -%}
-            {%- do selects.append(census_issue_select(
-                relation, name_literal, c.column, 'invalid_value', "'not a decimal number'",
+            {%- do checks.append(census_check(
+                name_literal, c.column, 'invalid_value', "'not a decimal number'",
                 present ~ 'not ' ~ census_matches(c.column, '[0-9]{1,9}([.][0-9]{1,6})?'))) -%}
         {%- elif c.format == 'year_code' -%}
-            {%- do selects.append(census_issue_select(
-                relation, name_literal, c.column, 'invalid_value', "'not a six-digit reporting year'",
+            {%- do checks.append(census_check(
+                name_literal, c.column, 'invalid_value', "'not a six-digit reporting year'",
                 present ~ 'not ' ~ census_matches(c.column, '[0-9]{6}'))) -%}
-            {%- do selects.append(census_issue_select(
-                relation, name_literal, c.column, 'year_code_mismatch',
-                dbt.concat(["'the file is in year folder '", 'folder_year_code']),
+            {%- do checks.append(census_check(
+                name_literal, c.column, 'year_code_mismatch',
+                "'the file is in year folder '",
                 present ~ census_matches(c.column, '[0-9]{6}') ~ ' and ' ~ c.column
-                ~ ' <> coalesce(folder_year_code, \'\')')) -%}
+                ~ ' <> coalesce(folder_year_code, \'\')', detail_from_row='folder_year_code')) -%}
         {%- elif c.format == 'code' -%}
-            {%- do selects.append(census_issue_select(
-                relation, name_literal, c.column, 'unknown_code', "'not in " ~ c.code_list ~ " for the " ~ dbt.escape_single_quotes("file's") ~ " year'",
-                present ~ census_code_condition('coalesce(folder_year_number, 0)'),
-                code_list=c.code_list, code_expression=c.column)) -%}
+            {%- do checks.append(census_check(
+                name_literal, c.column, 'unknown_code', "'not in " ~ c.code_list ~ " for the " ~ dbt.escape_single_quotes("file's") ~ " year'",
+                present ~ census_code_condition('coalesce(folder_year_number, 0)', code_alias),
+                code_list=c.code_list, code_expression=c.column, code_alias=code_alias)) -%}
         {%- elif c.format == 'code_set' -%}
             {#- a |-separated list of codes: each part must be in the code list (up to 12 parts, one per code) -#}
             {%- for n in range(1, 13) -%}
                 {%- set part = dbt.split_part(c.column, "'|'", n) -%}
-                {%- do selects.append(census_issue_select(
-                    relation, name_literal, c.column, 'unknown_code',
+                {%- set part_alias = 'code_list_' ~ (checks | length) -%}
+                {%- do checks.append(census_check(
+                    name_literal, c.column, 'unknown_code',
                     "'listed code " ~ n ~ " is not in " ~ c.code_list ~ "'",
-                    present ~ part ~ " <> '' and " ~ census_code_condition('coalesce(folder_year_number, 0)'),
-                    code_list=c.code_list, code_expression=part)) -%}
+                    present ~ part ~ " <> '' and " ~ census_code_condition('coalesce(folder_year_number, 0)', part_alias),
+                    code_list=c.code_list, code_expression=part, code_alias=part_alias)) -%}
             {%- endfor -%}
-            {%- do selects.append(census_issue_select(
-                relation, name_literal, c.column, 'unknown_code', "'more than 12 codes listed'",
+            {%- do checks.append(census_check(
+                name_literal, c.column, 'unknown_code', "'more than 12 codes listed'",
                 present ~ dbt.split_part(c.column, "'|'", 13) ~ " <> ''")) -%}
         {%- elif c.format == 'local_authority' -%}
-            {%- do selects.append(census_issue_select(
-                relation, name_literal, c.column, 'unknown_code', "'not a Welsh local authority code'",
+            {%- do checks.append(census_check(
+                name_literal, c.column, 'unknown_code', "'not a Welsh local authority code'",
                 present ~ c.column ~ ' not in (select local_authority_code from ' ~ ref('ref_local_authorities') ~ ')')) -%}
         {%- elif c.format == 'lsoa' -%}
-            {%- do selects.append(census_issue_select(
-                relation, name_literal, c.column, 'unknown_code',
+            {%- do checks.append(census_check(
+                name_literal, c.column, 'unknown_code',
                 "'neither a Welsh LSOA of the lookup nor an English E01 code'",
                 present ~ 'not ' ~ census_matches(c.column, 'E01[0-9]{6}') ~ ' and ' ~ c.column
                 ~ ' not in (select lsoa_code from ' ~ ref('ref_lsoa_local_authorities') ~ ')')) -%}
         {%- endif -%}
     {%- endfor -%}
+    {{ return(checks) }}
+{%- endmacro %}
 
-    {{ selects | join('\n\n    union all\n\n    ') }}
+
+{#
+    Row-level issues of one raw table over `relation`, which must carry the base columns plus
+    folder_year_number, header_columns and is_truncated_row (see the issues models): one row per
+    row, column and reason. One scan: each row gets a string of flags, one character per check
+    ('1' failed), with every code list the checks need joined once under its own alias; only the
+    rows with a failed check are then crossed with the numbered checks, which gives each check's
+    issue row. (A union of one select per check read the table about 130 times, and on Spark
+    planned as many scans.)
+#}
+{% macro census_row_issues(source_name, table_name, relation) -%}
+    {%- set checks = census_row_checks(source_name, table_name) -%}
+    {%- set flags = [] -%}
+    {%- set by_offending_value = {} -%}
+    {%- set by_detail_from_row = {} -%}
+    {%- for check in checks -%}
+        {%- do flags.append("case when " ~ check.condition ~ " then '1' else '0' end") -%}
+        {%- do by_offending_value.setdefault(check.offending_value, []).append(loop.index) -%}
+        {%- if check.detail_from_row -%}
+            {%- do by_detail_from_row.setdefault(check.detail_from_row, []).append(loop.index) -%}
+        {%- endif -%}
+    {%- endfor %}
+    select
+        failed_rows.source_file,
+        failed_rows.source_row_number,
+        numbered_checks.column_name,
+        case
+        {%- for expression, numbers in by_offending_value.items() %}
+            when numbered_checks.check_number in ({{ numbers | join(', ') }}) then {{ expression }}
+        {%- endfor %}
+        end as offending_value,
+        numbered_checks.reason,
+        {%- if by_detail_from_row %}
+        case
+        {%- for expression, numbers in by_detail_from_row.items() %}
+            when numbered_checks.check_number in ({{ numbers | join(', ') }})
+                then {{ dbt.concat(['numbered_checks.detail', expression]) }}
+        {%- endfor %}
+            else numbered_checks.detail
+        end as detail
+        {%- else %}
+        numbered_checks.detail
+        {%- endif %}
+    from (
+        select *
+        from (
+            select
+                checked_rows.*,
+                {{ dbt.concat(flags) }} as check_flags
+            from {{ relation }} as checked_rows
+            {%- for check in checks if check.code_list %}
+            left join (
+                select
+                    code,
+                    first_year_code,
+                    last_year_code
+                from {{ ref(check.code_list) }}
+            ) as {{ check.code_alias }}
+                on {{ check.code_expression }} = {{ check.code_alias }}.code
+            {%- endfor %}
+        ) as flagged_rows
+        where check_flags <> '{{ '0' * (checks | length) }}'
+    ) as failed_rows
+    cross join (
+        {%- for check in checks %}
+        select
+            {{ loop.index }} as check_number,
+            {{ check.column_name }} as column_name,
+            '{{ check.reason }}' as reason,
+            {{ check.detail }} as detail
+        {%- if not loop.last %}
+        union all
+        {%- endif %}
+        {%- endfor %}
+    ) as numbered_checks
+    where substr(failed_rows.check_flags, numbered_checks.check_number, 1) = '1'
 {%- endmacro %}
 
 
@@ -207,19 +281,79 @@
 
 {#
     The rows of a base model with what the checks need from their file: the folder year as a
-    number, the header's columns and whether the row is the file's truncated last line.
+    number, the header's columns, whether the row is the file's truncated last line and, given the
+    source table, one in_header__<column> flag per contract column (worked out once per file, not
+    once per row).
 #}
-{% macro census_rows_in_files(base_model) -%}
+{% macro census_rows_in_files(base_model, source_name=none, table_name=none) -%}
+    {%- set declared = census_source_columns(source_name, table_name) if source_name else [] %}
     select
         rows_read.*,
         files.folder_year_number,
         files.header_columns,
+        {%- for c in declared %}
+        files.{{ census_header_flag(c.column) }},
+        {%- endfor %}
         coalesce(
             files.is_last_line_truncated and rows_read.source_row_number = files.data_row_count, false
         ) as is_truncated_row
     from {{ ref(base_model) }} as rows_read
-    left join {{ ref('base_census_extract__files') }} as files
+    left join (
+        select
+            {%- for c in declared %}
+            {{ census_in_header(c.name) }} as {{ census_header_flag(c.column) }},
+            {%- endfor %}
+            source_file,
+            folder_year_number,
+            header_columns,
+            is_last_line_truncated,
+            data_row_count
+        from {{ ref('base_census_extract__files') }}
+    ) as files
         on rows_read.source_file = files.source_file
+{%- endmacro %}
+
+
+{# The column of census_rows_in_files that says whether the row's file has a contract column. #}
+{% macro census_header_flag(column) -%}
+    in_header__{{ column }}
+{%- endmacro %}
+
+
+{#
+    The rows of `relation` whose key is repeated within their file, each with its copy_number in
+    file order (1 = the first). Only repeated keys are numbered: a window over every row of a
+    large table is the costly part of finding a few duplicates.
+#}
+{% macro census_repeated_key_rows(relation, key_columns) -%}
+    {%- set key_list = key_columns | join(', ') %}
+    select
+        rows_checked.*,
+        row_number() over (
+            partition by rows_checked.source_file
+            {%- for k in key_columns %}, rows_checked.{{ k }}{% endfor %}
+            order by rows_checked.source_row_number
+        ) as copy_number
+    from {{ relation }} as rows_checked
+    inner join (
+        select
+            source_file,
+            {{ key_list }}
+        from {{ relation }}
+        where
+            not is_truncated_row
+            {%- for k in key_columns %}
+            and {{ k }} is not null
+            {%- endfor %}
+        group by source_file, {{ key_list }}
+        having count(*) > 1
+    ) as repeated_keys
+        on
+            rows_checked.source_file = repeated_keys.source_file
+            {%- for k in key_columns %}
+            and rows_checked.{{ k }} = repeated_keys.{{ k }}
+            {%- endfor %}
+    where not rows_checked.is_truncated_row
 {%- endmacro %}
 
 

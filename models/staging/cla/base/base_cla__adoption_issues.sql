@@ -10,7 +10,7 @@
 with
 
 rows_in_files as (
-    {{ census_rows_in_files('base_cla__adoption') }}
+    {{ census_rows_in_files('base_cla__adoption', 'cla', 'adoption') }}
 ),
 
 row_issues as (
@@ -18,14 +18,7 @@ row_issues as (
 ),
 
 keyed_rows as (
-    select
-        *,
-        row_number() over (
-            partition by source_file, local_authority_code, system_id
-            order by source_row_number
-        ) as copy_number
-    from rows_in_files
-    where local_authority_code is not null and system_id is not null and not is_truncated_row
+    {{ census_repeated_key_rows('rows_in_files', ['local_authority_code', 'system_id']) }}
 ),
 
 duplicate_issues as (

@@ -14,7 +14,7 @@
 with
 
 rows_in_files as (
-    {{ census_rows_in_files('base_crcs__child') }}
+    {{ census_rows_in_files('base_crcs__child', 'crcs', 'child') }}
 ),
 
 row_issues as (
@@ -22,14 +22,7 @@ row_issues as (
 ),
 
 keyed_rows as (
-    select
-        *,
-        row_number() over (
-            partition by source_file, local_authority_code, child_code
-            order by source_row_number
-        ) as copy_number
-    from rows_in_files
-    where local_authority_code is not null and child_code is not null and not is_truncated_row
+    {{ census_repeated_key_rows('rows_in_files', ['local_authority_code', 'child_code']) }}
 ),
 
 duplicate_issues as (

@@ -7,7 +7,7 @@
 with
 
 rows_in_files as (
-    {{ census_rows_in_files('base_plasc__pupil') }}
+    {{ census_rows_in_files('base_plasc__pupil', 'plasc', 'pupil') }}
 ),
 
 row_issues as (
@@ -15,14 +15,7 @@ row_issues as (
 ),
 
 keyed_rows as (
-    select
-        *,
-        row_number() over (
-            partition by source_file, irn
-            order by source_row_number
-        ) as copy_number
-    from rows_in_files
-    where irn is not null and not is_truncated_row
+    {{ census_repeated_key_rows('rows_in_files', ['irn']) }}
 ),
 
 duplicate_issues as (
