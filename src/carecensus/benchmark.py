@@ -704,7 +704,7 @@ def _stage_docs(params: Mapping[str, Any]) -> dict[str, Any]:
     from carecensus import docs_site
 
     docs_site.generate(raw=Path(params["raw"]), warehouse=Path(params["warehouse"]),
-                       work=Path(params["work"]))
+                       work=Path(params["work"]), after_build=True)
     return {"exit_code": 0}
 
 
@@ -891,8 +891,9 @@ class _Scale:
             # the replay's own clock: the SQL only, not the interpreter start or the file copy
             raw_sample = Sample(float(data["seconds"]), raw_sample.peak_rss, raw_sample.peak_tree)
         samples[RAW_DUCKDB] = raw_sample
+        # as in the main job: into the build's target folder, reusing its manifest
         samples[DOCS], _ = self.run_stage(DOCS, "docs", run_dir, raw=raw, warehouse=warehouse,
-                                          work=run_dir / "docs")
+                                          work=run_dir)
 
         self._incremental(samples, run_dir, raw, load_manifest(manifest))
         self._spark(samples, run_dir, raw, index)

@@ -232,7 +232,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     timed("publish", t)
 
     t = time.perf_counter()
-    site = docs_site.generate(raw=raw, warehouse=warehouse_path())
+    site = docs_site.generate(raw=raw, warehouse=warehouse_path(), after_build=True)
     timed("dbt docs (+static)", t)
 
     t = time.perf_counter()

@@ -26,16 +26,24 @@ STATIC_SITE = "static_index.html"
 
 
 def generate(raw: Path | None = None, warehouse: Path | None = None,
-             work: Path | None = None) -> Path:
+             work: Path | None = None, after_build: bool = False) -> Path:
     """Run ``dbt docs generate --static``; return the single-file site it wrote.
 
     Without ``work`` it writes into dbt's target path (``DBT_TARGET_PATH`` or ``target/``); the catalog is read from the
-    build database ``warehouse`` (default ``CENSUS_WAREHOUSE_PATH``)."""
-    result = run_dbt(("docs", "generate", "--static"), raw=raw, warehouse=warehouse, work=work,
+    build database ``warehouse`` (default ``CENSUS_WAREHOUSE_PATH``). ``after_build`` says that
+    a ``dbt build`` of the same project just wrote ``manifest.json`` into that target path: its
+    compiled SQL is then reused (``--no-compile``: dbt writes no manifest and the site embeds the
+    build's) instead of compiling every model and test a second time."""
+    target = (work / "target") if work is not None else target_dir()
+    arguments = ["docs", "generate", "--static"]
+    if after_build:
+        if not (target / "manifest.json").is_file():
+            raise RuntimeError(f"no manifest.json of a build in {target}: run dbt build first")
+        arguments.append("--no-compile")
+    result = run_dbt(arguments, raw=raw, warehouse=warehouse, work=work,
                      capture=work is not None)
     if result.returncode != 0:
         raise RuntimeError("dbt docs generate failed:\n" + (result.stdout or "")[-4000:])
-    target = (work / "target") if work is not None else target_dir()
     site = target / STATIC_SITE
     if not site.exists():
         raise RuntimeError(f"dbt docs generate --static wrote no {site}")

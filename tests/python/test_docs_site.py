@@ -40,7 +40,9 @@ def site(default_census_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> 
                      f"+{OTHER_MODEL.split('.')[-1]}", "--exclude-resource-type", "test"),
                     raw=default_census_dir, warehouse=warehouse, work=work, capture=True)
     assert built.returncode == 0, built.stdout[-4000:]
-    return docs_site.generate(raw=default_census_dir, warehouse=warehouse, work=work)
+    # as the main job does it: the build's manifest (with its compiled SQL) is reused
+    return docs_site.generate(raw=default_census_dir, warehouse=warehouse, work=work,
+                              after_build=True)
 
 
 @pytest.fixture(scope="module")
@@ -100,3 +102,17 @@ def test_visible_text_ignores_scripts() -> None:
     assert "Hidden" not in text
     assert docs_site.missing_column_descriptions(text, {"col": "Shown & described"}) == []
     assert docs_site.missing_column_descriptions(text, {"col": "Hidden description"}) == ["col"]
+
+
+def test_site_after_build_shows_the_build_compiled_sql(site: Path) -> None:
+    """The site reuses the build's manifest: the built model carries its compiled SQL."""
+    build_manifest = site.with_name("manifest.json")
+    assert load_manifest(build_manifest)["nodes"][MODEL].get("compiled_code")
+    assert build_manifest.read_text(encoding="utf-8") in site.read_text(encoding="utf-8")
+
+
+def test_after_build_needs_the_build_manifest(tmp_path: Path) -> None:
+    """Without a build in the target folder there is no compiled SQL to reuse: a clear error,
+    not a site without its manifest."""
+    with pytest.raises(RuntimeError, match="no manifest.json of a build"):
+        docs_site.generate(work=tmp_path, after_build=True)
