@@ -30,6 +30,20 @@
 
 
 {#
+    Append to `checks` the code list check of one code (code_expression): unknown_code when the
+    code is not in code_list or not valid in the file's year, further narrowed by `condition`. The
+    list's alias in the join is numbered by the check's position, so each check has its own.
+#}
+{% macro census_append_code_check(checks, column_name, offending_value, detail, condition, code_list, code_expression) -%}
+    {%- set alias = 'code_list_' ~ (checks | length) -%}
+    {%- do checks.append(census_check(
+        column_name, offending_value, 'unknown_code', detail,
+        condition ~ ' and ' ~ census_code_condition('coalesce(folder_year_number, 0)', alias),
+        code_list=code_list, code_expression=code_expression, code_alias=alias)) -%}
+{%- endmacro %}
+
+
+{#
     The code list check for one column (a left join of the list as `alias`): the code is not in
     the list, or not valid in the file's year. (A left join, not a correlated subquery: the code
     lists are unique on code, and a hash join is fast on a million rows.)
@@ -71,7 +85,6 @@
         {%- set name_literal = "'" ~ c.name ~ "'" -%}
         {%- set in_year = applies.format(since=c.since) if c.since else 'true' -%}
         {%- set checkable = 'not is_truncated_row and ' ~ census_header_flag(c.column) -%}
-        {%- set code_alias = 'code_list_' ~ (checks | length) -%}
 
         {#- every contract column must be in the header from its since_year_code on, even where its values may be blank -#}
         {%- do checks.append(census_check(
@@ -111,20 +124,17 @@
                 present ~ census_matches(c.column, '[0-9]{6}') ~ ' and ' ~ c.column
                 ~ ' <> coalesce(folder_year_code, \'\')', detail_from_row='folder_year_code')) -%}
         {%- elif c.format == 'code' -%}
-            {%- do checks.append(census_check(
-                name_literal, c.column, 'unknown_code', "'not in " ~ c.code_list ~ " for the " ~ dbt.escape_single_quotes("file's") ~ " year'",
-                present ~ census_code_condition('coalesce(folder_year_number, 0)', code_alias),
-                code_list=c.code_list, code_expression=c.column, code_alias=code_alias)) -%}
+            {%- do census_append_code_check(
+                checks, name_literal, c.column,
+                "'not in " ~ c.code_list ~ " for the " ~ dbt.escape_single_quotes("file's") ~ " year'",
+                checkable ~ ' and ' ~ c.column ~ ' is not null', c.code_list, c.column) -%}
         {%- elif c.format == 'code_set' -%}
             {#- a |-separated list of codes: each part must be in the code list (up to 12 parts, one per code) -#}
             {%- for n in range(1, 13) -%}
                 {%- set part = dbt.split_part(c.column, "'|'", n) -%}
-                {%- set part_alias = 'code_list_' ~ (checks | length) -%}
-                {%- do checks.append(census_check(
-                    name_literal, c.column, 'unknown_code',
-                    "'listed code " ~ n ~ " is not in " ~ c.code_list ~ "'",
-                    present ~ part ~ " <> '' and " ~ census_code_condition('coalesce(folder_year_number, 0)', part_alias),
-                    code_list=c.code_list, code_expression=part, code_alias=part_alias)) -%}
+                {%- do census_append_code_check(
+                    checks, name_literal, c.column, "'listed code " ~ n ~ " is not in " ~ c.code_list ~ "'",
+                    present ~ part ~ " <> ''", c.code_list, part) -%}
             {%- endfor -%}
             {%- do checks.append(census_check(
                 name_literal, c.column, 'unknown_code', "'more than 12 codes listed'",
@@ -147,7 +157,7 @@
 
 {#
     Row-level issues of one raw table over `relation`, which must carry the base columns plus
-    folder_year_number, header_columns and is_truncated_row (see the issues models): one row per
+    folder_year_number, is_truncated_row and the in_header__<column> flags (census_rows_in_files): one row per
     row, column and reason. One scan: each row gets a string of flags, one character per check
     ('1' failed), with every code list the checks need joined once under its own alias; only the
     rows with a failed check are then crossed with the numbered checks, which gives each check's
@@ -280,24 +290,22 @@
 
 
 {#
-    The rows of a base model with what the checks need from their file: the folder year as a
-    number, the header's columns, whether the row is the file's truncated last line and, given the
-    source table, one in_header__<column> flag per contract column (worked out once per file, not
-    once per row).
+    The rows of one raw table's base model (base_<source>__<table>) with what the checks need from
+    their file: the folder year as a number, whether the row is the file's truncated last line and
+    one in_header__<column> flag per contract column (worked out once per file, not once per row).
 #}
-{% macro census_rows_in_files(base_model, source_name=none, table_name=none) -%}
-    {%- set declared = census_source_columns(source_name, table_name) if source_name else [] %}
+{% macro census_rows_in_files(source_name, table_name) -%}
+    {%- set declared = census_source_columns(source_name, table_name) %}
     select
         rows_read.*,
         files.folder_year_number,
-        files.header_columns,
         {%- for c in declared %}
         files.{{ census_header_flag(c.column) }},
         {%- endfor %}
         coalesce(
             files.is_last_line_truncated and rows_read.source_row_number = files.data_row_count, false
         ) as is_truncated_row
-    from {{ ref(base_model) }} as rows_read
+    from {{ ref('base_' ~ source_name ~ '__' ~ table_name) }} as rows_read
     left join (
         select
             {%- for c in declared %}
@@ -305,7 +313,6 @@
             {%- endfor %}
             source_file,
             folder_year_number,
-            header_columns,
             is_last_line_truncated,
             data_row_count
         from {{ ref('base_census_extract__files') }}

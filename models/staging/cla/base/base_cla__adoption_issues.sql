@@ -10,7 +10,7 @@
 with
 
 rows_in_files as (
-    {{ census_rows_in_files('base_cla__adoption', 'cla', 'adoption') }}
+    {{ census_rows_in_files('cla', 'adoption') }}
 ),
 
 row_issues as (

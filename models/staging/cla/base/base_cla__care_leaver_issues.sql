@@ -10,7 +10,7 @@
 with
 
 rows_in_files as (
-    {{ census_rows_in_files('base_cla__care_leaver', 'cla', 'care_leaver') }}
+    {{ census_rows_in_files('cla', 'care_leaver') }}
 ),
 
 row_issues as (

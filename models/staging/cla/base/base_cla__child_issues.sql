@@ -10,7 +10,7 @@
 with
 
 rows_in_files as (
-    {{ census_rows_in_files('base_cla__child', 'cla', 'child') }}
+    {{ census_rows_in_files('cla', 'child') }}
 ),
 
 row_issues as (

@@ -11,7 +11,7 @@
 with
 
 rows_in_files as (
-    {{ census_rows_in_files('base_cla__episode', 'cla', 'episode') }}
+    {{ census_rows_in_files('cla', 'episode') }}
 ),
 
 row_issues as (

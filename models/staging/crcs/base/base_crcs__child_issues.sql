@@ -14,7 +14,7 @@
 with
 
 rows_in_files as (
-    {{ census_rows_in_files('base_crcs__child', 'crcs', 'child') }}
+    {{ census_rows_in_files('crcs', 'child') }}
 ),
 
 row_issues as (

@@ -7,7 +7,7 @@
 with
 
 rows_in_files as (
-    {{ census_rows_in_files('base_plasc__pupil', 'plasc', 'pupil') }}
+    {{ census_rows_in_files('plasc', 'pupil') }}
 ),
 
 row_issues as (
