@@ -520,7 +520,7 @@ def covered_seconds(spans: Iterable[tuple[float, float]]) -> float:
 
 def profile_outputs(profiles_text: str) -> dict[str, dict[str, Any]]:
     """The outputs (targets) of the project's profile in ``profiles.yml``."""
-    import yaml  # type: ignore[import-untyped]
+    import yaml
 
     data = yaml.safe_load(profiles_text) or {}
     outputs: dict[str, dict[str, Any]] = {}

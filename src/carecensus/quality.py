@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 import duckdb
-import yaml  # type: ignore[import-untyped]
+import yaml
 
 from carecensus import published
 from carecensus.paths import PROJECT_DIR, SEEDS_DIR
