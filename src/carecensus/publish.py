@@ -28,6 +28,11 @@ from carecensus.paths import PROJECT_DIR
 
 PUBLICATION_TABLE = "main.publication"
 
+# The publishing connection's DuckDB settings: a memory limit of its own (a large census pages to
+# disk instead of growing the process), and no insertion order to keep (the marts are sets of rows,
+# and copying without an order lets DuckDB write in parallel with less memory)
+PUBLISH_SETTINGS: dict[str, str | bool] = {"memory_limit": "2GB", "preserve_insertion_order": False}
+
 
 def serving_path() -> Path:
     """The serving database: ``CENSUS_SERVING_PATH`` or ``data/serving.duckdb``."""
@@ -113,7 +118,7 @@ def _write_serving_file(build_db: Path, target: Path, models: list[PublicModel],
                         invocation_id: str, parquet: Path) -> dict[str, int]:
     """The serving database at ``target`` and the Parquet copies in the folder ``parquet``."""
     counts: dict[str, int] = {}
-    con = duckdb.connect(str(target))
+    con = duckdb.connect(str(target), config=dict(PUBLISH_SETTINGS))
     try:
         con.execute(f"attach {literal(str(build_db))} as build (read_only)")
         for model in models:
