@@ -12,7 +12,9 @@ Each suite's ``meta.batch`` names what it validates: a ``table`` of the raw chec
 reporting year, so that a failure can say where it is.
 
 Raw suites (``kind='raw'``) run on the raw CSV files before dbt builds: the files are loaded as
-text (``all_varchar``, as staging reads them) into a throw-away DuckDB database, with a few derived
+text (``all_varchar``, as staging reads them) into a throw-away DuckDB file (in a temporary folder,
+with a memory limit of its own, ``RAW_CHECK_MEMORY_LIMIT``: the main job runs these suites beside
+``dbt build``, and a large census is paged to that file rather than held in memory), with a few derived
 columns that the expectations need (the text of an unparseable date, days before the census date,
 rows per authority against the previous year). Mart suites (``kind='mart'``) run on the built
 warehouse opened read-only, so validation never takes the writer lock.
@@ -35,6 +37,7 @@ import hashlib
 import json
 import logging
 import re
+import tempfile
 import time
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -965,7 +968,7 @@ def _validate(kind: Kind, connection_string: str, connect_args: dict[str, Any], 
     outcomes: list[ExpectationOutcome] = []
     try:
         if prepare is not None:
-            # the database GX validates is the in-memory one behind its own persisted connection
+            # the database GX validates is the one behind its own persisted connection
             prepared = time.perf_counter()
             with datasource.get_execution_engine().get_connection() as connection:
                 prepare(connection.connection.driver_connection)
@@ -1025,6 +1028,11 @@ def _suite_error(document: Mapping[str, Any], exc: Exception) -> list[Expectatio
     ]
 
 
+# DuckDB's memory limit for the raw check database: the raw suites run beside dbt build, whose
+# profile has a limit of its own (profiles.yml), so the two together stay within the machine's budget
+RAW_CHECK_MEMORY_LIMIT = "1GB"
+
+
 def run_suites(kind: Kind, source: Path, out_dir: Path, expectations_dir: Path = EXPECTATIONS_DIR,
                project_dir: Path = PROJECT_DIR) -> Summary:
     """Validate with the committed suites of ``kind`` and write Data Docs and ``summary.json``.
@@ -1039,8 +1047,12 @@ def run_suites(kind: Kind, source: Path, out_dir: Path, expectations_dir: Path =
     docs_dir = out_dir / "data_docs"
     if kind == "raw":
         raw_dir = Path(source)
-        outcomes, index = _validate(kind, "duckdb:///:memory:", {}, suites, docs_dir,
-                                    lambda con: prepare_raw_database(raw_dir, con, project_dir))
+        with tempfile.TemporaryDirectory(prefix="carecensus-raw-checks-") as scratch:
+            check_db = Path(scratch) / "raw_checks.duckdb"
+            config = {"memory_limit": RAW_CHECK_MEMORY_LIMIT, "temp_directory": scratch}
+            outcomes, index = _validate(kind, f"duckdb:///{check_db}", {"config": config}, suites,
+                                        docs_dir,
+                                        lambda con: prepare_raw_database(raw_dir, con, project_dir))
     elif kind == "mart":
         warehouse = Path(source)
         if not warehouse.is_file():
