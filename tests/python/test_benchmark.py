@@ -44,15 +44,28 @@ def test_derive_adds_main_job_ratios_and_rows_per_second() -> None:
     run[bm.RAW_DUCKDB] = Sample(2.0)
     run[bm.INCREMENTAL] = Sample.missing("no incremental model")
     bm.derive(run, rows_generated=2100)
-    assert run[bm.MAIN_JOB].value == pytest.approx(21.0)
+    # raw suites (1 s) beside parse + build (2 + 3 s), then 4 + 5 + 6 s
+    assert run[bm.MAIN_JOB].value == pytest.approx(20.0)
     assert run[bm.MODEL_RATIO].value == pytest.approx(3.0)
     assert run[bm.MODEL_WALL_RATIO].value == pytest.approx(2.0)
     build_seconds = run[bm.BUILD].value
     assert build_seconds is not None
     assert run[bm.ROWS_PER_S_BUILD].value == pytest.approx(2100 / build_seconds)
-    assert run[bm.ROWS_PER_S_JOB].value == pytest.approx(100.0)
+    assert run[bm.ROWS_PER_S_JOB].value == pytest.approx(105.0)
     assert run[bm.INCREMENTAL_RATIO].value is None
     assert "incremental" in (run[bm.INCREMENTAL_RATIO].reason or "")
+
+
+def test_main_job_runs_the_raw_suites_beside_the_build_and_adds_their_memory() -> None:
+    gb = 1000**3
+    run = {stage: Sample(1.0, peak_tree=gb) for stage in bm.MAIN_JOB_STAGES}
+    run[bm.VALIDATE_RAW] = Sample(30.0, peak_rss=2 * gb)  # longer than parse + build
+    run[bm.BUILD] = Sample(10.0, peak_tree=3 * gb)
+    job = bm.main_job(run)
+    assert job.value == pytest.approx(30.0 + 3.0)  # the raw suites, then mart, publish, docs
+    assert job.peak_tree == 5 * gb  # the raw suites' peak on top of the build's
+    run[bm.PUBLISH] = Sample(1.0, peak_tree=6 * gb)
+    assert bm.main_job(run).peak_tree == 6 * gb
 
 
 def test_derive_names_the_missing_stage_of_the_main_job() -> None:
