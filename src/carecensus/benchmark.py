@@ -391,7 +391,7 @@ def format_report(facts: MachineFacts, results: Sequence[ScaleResult],
         "exceed the wall time; *models, wall* is the time during which at least one model was "
         "running (tests and seeds may run beside it). *Source load* is the models that read "
         "the raw files (part of *models*).",
-        "- *Validation* is the Great Expectations suites (raw before the build; mart after it, "
+        "- *Validation* is the Great Expectations suites (raw beside the build; mart after it, "
         "with the census rules gate).",
         "- *Main job* = the longer of (raw suites) and (parse + build), which run side by side "
         "as in `carecensus run`, + mart suites and rules + publish + docs. The raw suites and "

@@ -1,4 +1,4 @@
-"""Data quality with Great Expectations: raw-extract suites before the build, mart suites after.
+"""Data quality with Great Expectations: raw-extract suites beside the build, mart suites after.
 
 The suites are committed JSON files in ``expectations/<kind>/<suite>.json`` (Great Expectations'
 own suite layout: ``name``, ``expectations`` with ``type``/``kwargs``/``meta``, ``meta``). A run
@@ -11,10 +11,10 @@ Each suite's ``meta.batch`` names what it validates: a ``table`` of the raw chec
 ``meta.authority_column``/``meta.year_column`` say which of them name the local authority and the
 reporting year, so that a failure can say where it is.
 
-Raw suites (``kind='raw'``) run on the raw CSV files before dbt builds: the files are loaded as
-text (``all_varchar``, as staging reads them) into a throw-away DuckDB file (in a temporary folder,
-with a memory limit of its own, ``RAW_CHECK_MEMORY_LIMIT``: the main job runs these suites beside
-``dbt build``, and a large census is paged to that file rather than held in memory), with a few derived
+Raw suites (``kind='raw'``) run on the raw CSV files, beside ``dbt build`` in the main job: the
+files are loaded as text (``all_varchar``, as staging reads them) into a throw-away DuckDB file in a
+temporary folder, with a memory limit of its own (``RAW_CHECK_MEMORY_LIMIT``: a large census is
+paged to that file rather than held in memory beside the build), with a few derived
 columns that the expectations need (the text of an unparseable date, days before the census date,
 rows per authority against the previous year). Mart suites (``kind='mart'``) run on the built
 warehouse opened read-only, so validation never takes the writer lock.
