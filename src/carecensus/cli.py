@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import signal
@@ -263,10 +264,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     timed("dbt docs (+static)", t)
     job_seconds = time.perf_counter() - job_started
 
-    t = time.perf_counter()
+    if args.timings:
+        Path(args.timings).write_text(json.dumps(
+            {"steps": dict(steps), "suites_to_docs": job_seconds}, indent=2) + "\n")
+
     reports = PROJECT_DIR / "data" / "reports"
-    cmd_calibrate(argparse.Namespace(raw=str(raw), out=str(reports / "calibration.md")))
-    timed("calibration report", t)
+    if not args.no_calibration:
+        t = time.perf_counter()
+        cmd_calibrate(argparse.Namespace(raw=str(raw), out=str(reports / "calibration.md")))
+        timed("calibration report", t)
 
     from carecensus.publish import parquet_dir, serving_path
 
@@ -277,9 +283,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"  {name:<20} {seconds:7.1f} s")
     print(f"  {'suites to docs':<20} {job_seconds:7.1f} s (the main job without generate and "
           "calibration)")
+    calibration = "(not made)" if args.no_calibration else reports / "calibration.md"
     print(f"  raw census:      {raw}\n  build database:  {warehouse_path()}\n"
           f"  serving file:    {serving_path()}\n  parquet:         {parquet_dir()}\n"
-          f"  calibration:     {reports / 'calibration.md'}\n"
+          f"  calibration:     {calibration}\n"
           f"  data dictionary: {site} (also {target_dir() / 'index.html'})")
     return 0
 
@@ -324,6 +331,10 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="the main job: generate, dbt build, publish, docs, report")
     run.add_argument("--regenerate", action="store_true",
                      help="generate the census even if one is already there")
+    run.add_argument("--no-calibration", action="store_true",
+                     help="leave out the calibration report (the benchmark does)")
+    run.add_argument("--timings", metavar="FILE",
+                     help="also write the step times as JSON (the benchmark reads them)")
     run.add_argument("--raw-suites-first", action="store_true",
                      help="run the raw suites before dbt build, not beside it: slower, but the "
                           "two never hold memory at once (for a census many times Wales)")

@@ -43,8 +43,9 @@ def test_derive_adds_main_job_ratios_and_rows_per_second() -> None:
     run[bm.MODELS_WALL] = Sample(4.0)
     run[bm.RAW_DUCKDB] = Sample(2.0)
     run[bm.INCREMENTAL] = Sample.missing("no incremental model")
+    run[bm.MAIN_JOB] = Sample(20.0)  # measured end to end
     bm.derive(run, rows_generated=2100)
-    # raw suites (1 s) beside parse + build (2 + 3 s), then 4 + 5 + 6 s
+    assert run[bm.MAIN_JOB_SUM].value == pytest.approx(21.0)
     assert run[bm.MAIN_JOB].value == pytest.approx(20.0)
     assert run[bm.MODEL_RATIO].value == pytest.approx(3.0)
     assert run[bm.MODEL_WALL_RATIO].value == pytest.approx(2.0)
@@ -56,24 +57,12 @@ def test_derive_adds_main_job_ratios_and_rows_per_second() -> None:
     assert "incremental" in (run[bm.INCREMENTAL_RATIO].reason or "")
 
 
-def test_main_job_runs_the_raw_suites_beside_the_build_and_adds_their_memory() -> None:
-    gb = 1000**3
-    run = {stage: Sample(1.0, peak_tree=gb) for stage in bm.MAIN_JOB_STAGES}
-    run[bm.VALIDATE_RAW] = Sample(30.0, peak_rss=2 * gb)  # longer than parse + build
-    run[bm.BUILD] = Sample(10.0, peak_tree=3 * gb)
-    job = bm.main_job(run)
-    assert job.value == pytest.approx(30.0 + 3.0)  # the raw suites, then mart, publish, docs
-    assert job.peak_tree == 5 * gb  # the raw suites' peak on top of the build's
-    run[bm.PUBLISH] = Sample(1.0, peak_tree=6 * gb)
-    assert bm.main_job(run).peak_tree == 6 * gb
-
-
 def test_derive_names_the_missing_stage_of_the_main_job() -> None:
     run = {stage: Sample(1.0) for stage in bm.MAIN_JOB_STAGES}
     run[bm.DOCS] = Sample.missing("failed")
     bm.derive(run, rows_generated=None)
-    assert run[bm.MAIN_JOB].value is None
-    assert run[bm.MAIN_JOB].reason == f"stage missing: {bm.DOCS}"
+    assert run[bm.MAIN_JOB_SUM].value is None
+    assert run[bm.MAIN_JOB_SUM].reason == f"stage missing: {bm.DOCS}"
     assert run[bm.ROWS_PER_S_BUILD].reason == "no row count from the generator"
 
 
