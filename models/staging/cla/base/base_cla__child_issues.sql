@@ -7,6 +7,9 @@
 -- depends_on: {{ ref('ref_local_authorities') }}
 -- depends_on: {{ ref('ref_lsoa_local_authorities') }}
 
+{#- A row's key within its file: a repeated key is a duplicate row. #}
+{%- set row_key = ['local_authority_code', 'system_id'] %}
+
 with
 
 rows_in_files as (
@@ -18,12 +21,12 @@ row_issues as (
 ),
 
 keyed_rows as (
-    {{ census_repeated_key_rows('rows_in_files', ['local_authority_code', 'system_id']) }}
+    {{ census_repeated_key_rows('rows_in_files', row_key) }}
 ),
 
 duplicate_issues as (
     {{ census_duplicate_issues(
-        'cla', 'child', 'keyed_rows', ['local_authority_code', 'system_id'], 'duplicate_child_row', 'the child'
+        'cla', 'child', 'keyed_rows', row_key, 'duplicate_child_row', 'the child'
     ) }}
 ),
 

@@ -11,6 +11,9 @@
 -- depends_on: {{ ref('ref_local_authorities') }}
 -- depends_on: {{ ref('ref_lsoa_local_authorities') }}
 
+{#- A row's key within its file: a repeated key is a duplicate row. #}
+{%- set row_key = ['local_authority_code', 'child_code'] %}
+
 with
 
 rows_in_files as (
@@ -22,12 +25,12 @@ row_issues as (
 ),
 
 keyed_rows as (
-    {{ census_repeated_key_rows('rows_in_files', ['local_authority_code', 'child_code']) }}
+    {{ census_repeated_key_rows('rows_in_files', row_key) }}
 ),
 
 duplicate_issues as (
     {{ census_duplicate_issues(
-        'crcs', 'child', 'keyed_rows', ['local_authority_code', 'child_code'], 'duplicate_child_row', 'the child'
+        'crcs', 'child', 'keyed_rows', row_key, 'duplicate_child_row', 'the child'
     ) }}
 ),
 

@@ -4,6 +4,9 @@
 -- depends_on: {{ ref('ref_local_authorities') }}
 -- depends_on: {{ ref('ref_lsoa_local_authorities') }}
 
+{#- A row's key within its file: a repeated key is a duplicate row. #}
+{%- set row_key = ['irn'] %}
+
 with
 
 rows_in_files as (
@@ -15,12 +18,12 @@ row_issues as (
 ),
 
 keyed_rows as (
-    {{ census_repeated_key_rows('rows_in_files', ['irn']) }}
+    {{ census_repeated_key_rows('rows_in_files', row_key) }}
 ),
 
 duplicate_issues as (
     {{ census_duplicate_issues(
-        'plasc', 'pupil', 'keyed_rows', ['irn'], 'duplicate_child_row', 'the pupil'
+        'plasc', 'pupil', 'keyed_rows', row_key, 'duplicate_child_row', 'the pupil'
     ) }}
 ),
 
