@@ -7,13 +7,16 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from carecensus.faults import inject_faults
 
 CARECENSUS = Path(sys.executable).with_name("carecensus")
 
 
-def test_main_job_refuses_to_publish_a_faulty_census(default_census_dir: Path,
-                                                     tmp_path: Path) -> None:
+@pytest.mark.parametrize("order", ["beside the build", "--raw-suites-first"])
+def test_main_job_refuses_to_publish_a_faulty_census(default_census_dir: Path, tmp_path: Path,
+                                                     order: str) -> None:
     raw = tmp_path / "raw"
     inject_faults(default_census_dir, raw, seed=7)
     serving = tmp_path / "serving.duckdb"
@@ -21,10 +24,16 @@ def test_main_job_refuses_to_publish_a_faulty_census(default_census_dir: Path,
                CENSUS_WAREHOUSE_PATH=str(tmp_path / "warehouse.duckdb"),
                CENSUS_SERVING_PATH=str(serving), CENSUS_PARQUET_DIR=str(tmp_path / "parquet"),
                CENSUS_QUALITY_DIR=str(tmp_path / "quality"))
-    result = subprocess.run([str(CARECENSUS), "run"], env=env, capture_output=True, text=True)
+    command = [str(CARECENSUS), "run", *([order] if order.startswith("--") else [])]
+    result = subprocess.run(command, env=env, capture_output=True, text=True)
     assert result.returncode != 0
     assert "nothing published" in result.stderr
     assert "raw suites" in result.stderr
+    if order == "beside the build":  # the build had started: the failed gate stops it
+        assert "dbt build stopped (the raw suites failed)" in result.stderr
+        assert "$ dbt build" in result.stdout
+    else:  # the build never starts
+        assert "$ dbt build" not in result.stdout
     # the failing gate names the suite, and where it can the authority and year
     assert "raw_cla_episode" in result.stdout or "raw_cla_child" in result.stdout, result.stdout[-3000:]
     assert not serving.exists()
