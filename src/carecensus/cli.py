@@ -179,11 +179,10 @@ def cmd_docs(args: argparse.Namespace) -> int:
 
 def _start_dbt(*arguments: str) -> subprocess.Popen[bytes]:
     """Start dbt for the main job, its output on the console; the caller waits for it."""
-    from carecensus.dbt_runner import dbt_command, dbt_environment
+    from carecensus.dbt_runner import start_dbt
 
     print("$ dbt " + " ".join(arguments), flush=True)
-    return subprocess.Popen(dbt_command(arguments), cwd=PROJECT_DIR,
-                            env=dbt_environment(raw_dir(), warehouse_path()))
+    return start_dbt(arguments, raw=raw_dir(), warehouse=warehouse_path())
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:

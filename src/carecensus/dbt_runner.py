@@ -38,6 +38,13 @@ def dbt_command(arguments: Sequence[str], work: Path | None = None) -> list[str]
     return command
 
 
+def start_dbt(arguments: Sequence[str], *, raw: Path | None = None,
+              warehouse: Path | None = None) -> subprocess.Popen[bytes]:
+    """Start dbt in the project folder without waiting, its output on the console."""
+    return subprocess.Popen(dbt_command(arguments), cwd=PROJECT_DIR,
+                            env=dbt_environment(raw, warehouse))
+
+
 def run_dbt(arguments: Sequence[str], *, raw: Path | None = None, warehouse: Path | None = None,
             work: Path | None = None, capture: bool = False,
             check: bool = False) -> subprocess.CompletedProcess[str]:

@@ -42,11 +42,13 @@ def test_derive_adds_main_job_ratios_and_rows_per_second() -> None:
     run[bm.MODELS] = Sample(6.0)
     run[bm.MODELS_WALL] = Sample(4.0)
     run[bm.RAW_DUCKDB] = Sample(2.0)
+    run[bm.MODELS_SERIAL] = Sample(2.5)
     run[bm.INCREMENTAL] = Sample.missing("no incremental model")
     run[bm.MAIN_JOB] = Sample(20.0)  # measured end to end
     bm.derive(run, rows_generated=2100)
     assert run[bm.MAIN_JOB_SUM].value == pytest.approx(21.0)
     assert run[bm.MAIN_JOB].value == pytest.approx(20.0)
+    assert run[bm.SERIAL_RATIO].value == pytest.approx(1.25)
     assert run[bm.MODEL_RATIO].value == pytest.approx(3.0)
     assert run[bm.MODEL_WALL_RATIO].value == pytest.approx(2.0)
     build_seconds = run[bm.BUILD].value
@@ -76,8 +78,10 @@ def _scale(scale: float, values: dict[str, float], peak: int | None = None) -> S
 def test_targets_pass_and_miss_with_margins() -> None:
     complete = {s: 1.0 for s in (bm.GENERATE, *bm.MAIN_JOB_STAGES)}
     results = [
-        _scale(1.0, {bm.MAIN_JOB: 45.0, bm.MODEL_RATIO: 2.0, bm.INCREMENTAL_RATIO: 0.2}),
-        _scale(100.0, {**complete, bm.MODEL_RATIO: 1.2}, peak=5 * 1000**3),
+        # the target is judged on the serial ratio, not on the build's contended one
+        _scale(1.0, {bm.MAIN_JOB: 45.0, bm.SERIAL_RATIO: 2.0, bm.MODEL_RATIO: 1.0,
+                     bm.INCREMENTAL_RATIO: 0.2}),
+        _scale(100.0, {**complete, bm.SERIAL_RATIO: 1.2}, peak=5 * 1000**3),
     ]
     targets = {t.target: t for t in bm.evaluate_targets(results)}
     job = targets["scale 1: main job (generate excluded) under 60 s"]
@@ -89,6 +93,7 @@ def test_targets_pass_and_miss_with_margins() -> None:
     memory = targets["scale 100: completes with peak memory under 4 GB"]
     assert memory.passed is False and memory.measured == "completed, peak 5.00 GB"
     assert memory.margin == "1.00 GB over the limit (25%)"
+    assert targets["scale 100: dbt model execution within 1.5x raw DuckDB"].passed is True
     not_run = targets["scale 100: one new year's incremental load under 30% of a full rebuild"]
     assert not_run.passed is None and "not evaluated" in not_run.margin
 
