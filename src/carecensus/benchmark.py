@@ -39,7 +39,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from carecensus.dbt_runner import Manifest, dbt_command, dbt_environment, load_manifest
+from carecensus.dbt_runner import (Manifest, dbt_command, dbt_environment, job_environment,
+                                   load_manifest)
 from carecensus.paths import PROJECT_DIR
 
 # ----------------------------------------------------------------------------------------------
@@ -946,11 +947,7 @@ class _Scale:
     def _main_job(self, samples: dict[str, Sample], job_dir: Path, raw: Path) -> None:
         """``carecensus run`` end to end, in folders of its own; the step times from --timings."""
         timings = job_dir / "timings.json"
-        env = {**dbt_environment(raw, job_dir / "warehouse.duckdb"),
-               "DBT_TARGET_PATH": str(job_dir / "target"), "DBT_LOG_PATH": str(job_dir / "logs"),
-               "CENSUS_SERVING_PATH": str(job_dir / "serving.duckdb"),
-               "CENSUS_PARQUET_DIR": str(job_dir / "parquet"),
-               "CENSUS_QUALITY_DIR": str(job_dir / "quality")}
+        env = job_environment(raw, job_dir)
         command = [sys.executable, "-m", "carecensus.cli", "run", "--no-calibration",
                    "--timings", str(timings)]
         job_dir.mkdir(parents=True, exist_ok=True)

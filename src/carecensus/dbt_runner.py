@@ -29,6 +29,17 @@ def dbt_environment(raw: Path | None = None, warehouse: Path | None = None) -> d
     return env
 
 
+def job_environment(raw: Path, folder: Path) -> dict[str, str]:
+    """The environment of a main job (``carecensus run``) that reads ``raw`` and writes every
+    output under ``folder``: build database, dbt's target and logs, serving file, Parquet and
+    quality reports. The benchmark and the tests run the job this way, beside the project's own."""
+    return {**dbt_environment(raw, folder / "warehouse.duckdb"),
+            "DBT_TARGET_PATH": str(folder / "target"), "DBT_LOG_PATH": str(folder / "logs"),
+            "CENSUS_SERVING_PATH": str(folder / "serving.duckdb"),
+            "CENSUS_PARQUET_DIR": str(folder / "parquet"),
+            "CENSUS_QUALITY_DIR": str(folder / "quality")}
+
+
 def dbt_command(arguments: Sequence[str], work: Path | None = None) -> list[str]:
     """The dbt command line for the project; ``work`` moves target/ and logs/ under it."""
     command = [str(DBT), *arguments, "--profiles-dir", str(PROJECT_DIR),

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from carecensus.dbt_runner import job_environment
 from carecensus.faults import inject_faults
 
 CARECENSUS = Path(sys.executable).with_name("carecensus")
@@ -19,11 +19,8 @@ def test_main_job_refuses_to_publish_a_faulty_census(default_census_dir: Path, t
                                                      order: str) -> None:
     raw = tmp_path / "raw"
     inject_faults(default_census_dir, raw, seed=7)
-    serving = tmp_path / "serving.duckdb"
-    env = dict(os.environ, CENSUS_RAW_DIR=str(raw),
-               CENSUS_WAREHOUSE_PATH=str(tmp_path / "warehouse.duckdb"),
-               CENSUS_SERVING_PATH=str(serving), CENSUS_PARQUET_DIR=str(tmp_path / "parquet"),
-               CENSUS_QUALITY_DIR=str(tmp_path / "quality"))
+    env = job_environment(raw, tmp_path)
+    serving = Path(env["CENSUS_SERVING_PATH"])
     command = [str(CARECENSUS), "run", *([order] if order.startswith("--") else [])]
     result = subprocess.run(command, env=env, capture_output=True, text=True)
     assert result.returncode != 0
