@@ -25,6 +25,7 @@ import argparse
 import importlib.util
 import json
 import os
+import re
 import shutil
 import signal
 import statistics
@@ -559,14 +560,36 @@ def profile_outputs(profiles_text: str) -> dict[str, dict[str, Any]]:
     return outputs
 
 
-def duckdb_settings(outputs: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
-    """``threads`` and ``settings`` of the DuckDB target, as SET statements would take them."""
+ENV_VAR_CALL = re.compile(
+    r"""\{\{\s*env_var\(\s*['"]([^'"]+)['"]\s*(?:,\s*['"]([^'"]*)['"]\s*)?\)\s*\}\}""")
+
+
+def render_env_vars(text: str, environ: Mapping[str, str] | None = None) -> str:
+    """``{{ env_var('NAME', 'default') }}`` in a profile value, as dbt renders it."""
+    env = os.environ if environ is None else environ
+
+    def value(match: re.Match[str]) -> str:
+        name, default = match.group(1), match.group(2)
+        if name in env:
+            return env[name]
+        if default is None:
+            raise KeyError(f"profiles.yml needs the environment variable {name}")
+        return default
+
+    return ENV_VAR_CALL.sub(value, text)
+
+
+def duckdb_settings(outputs: Mapping[str, Mapping[str, Any]],
+                    environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """``threads`` and ``settings`` of the DuckDB target, as SET statements would take them
+    (environment variables rendered as dbt renders them)."""
     settings: dict[str, str] = {}
     for output in outputs.values():
         if output.get("type") == "duckdb":
             if "threads" in output:
-                settings["threads"] = str(output["threads"])
-            settings.update({str(k): str(v) for k, v in (output.get("settings") or {}).items()})
+                settings["threads"] = render_env_vars(str(output["threads"]), environ)
+            settings.update({str(k): render_env_vars(str(v), environ)
+                             for k, v in (output.get("settings") or {}).items()})
             break
     return settings
 

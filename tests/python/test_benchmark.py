@@ -235,6 +235,21 @@ def test_profile_settings_and_spark_target() -> None:
     assert bm.spark_target({"duckdb": {"type": "duckdb"}}) is None
 
 
+def test_profile_settings_render_environment_variables_as_dbt_does() -> None:
+    outputs = bm.profile_outputs(
+        "census:\n  outputs:\n    duckdb:\n      type: duckdb\n      threads: 2\n"
+        "      settings:\n        memory_limit: \"{{ env_var('LIMIT', '4GB') }}\"\n"
+        "        temp_directory: \"{{env_var('SPILL')}}\"\n")
+    assert bm.duckdb_settings(outputs, {"SPILL": "/s"}) == {
+        "threads": "2", "memory_limit": "4GB", "temp_directory": "/s"}
+    assert bm.duckdb_settings(outputs, {"SPILL": "/s", "LIMIT": "3GB"})["memory_limit"] == "3GB"
+    with pytest.raises(KeyError, match="SPILL"):
+        bm.duckdb_settings(outputs, {})
+    # the project's own profile renders to plain values
+    project = bm.profile_outputs((bm.PROJECT_DIR / "profiles.yml").read_text())
+    assert bm.duckdb_settings(project, {})["memory_limit"] == "4GB"
+
+
 def test_parse_scales() -> None:
     assert bm.parse_scales("1, 10,100") == [1.0, 10.0, 100.0]
     with pytest.raises(ValueError):
