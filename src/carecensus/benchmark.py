@@ -95,7 +95,7 @@ JOB_STEPS = {"raw suites": JOB_RAW, "dbt build": JOB_BUILD, "mart suites and rul
 # targets of the issue
 MAIN_JOB_LIMIT_S = 60.0
 MODEL_RATIO_LIMIT = 1.5
-MEMORY_LIMIT_BYTES = 4 * 1000**3  # DuckDB's "4GB" (decimal), as profiles.yml sets it
+MEMORY_LIMIT_BYTES = 4 * 1000**3  # "4GB" as DuckDB reads it (decimal), profiles.yml's default
 INCREMENTAL_RATIO_LIMIT = 0.30
 
 DEFAULT_REPORT = PROJECT_DIR / "data" / "reports" / "benchmark.md"

@@ -1,6 +1,7 @@
 """Running dbt in the project: one place that knows the command line and the environment.
 
-The CLI's main job and the tests that build a warehouse of their own both go through
+The CLI's main job starts its build with :func:`start_dbt` (it runs the raw suites meanwhile);
+everything else, the tests that build a warehouse of their own included, goes through
 :func:`run_dbt`; a test passes ``work`` so its target and logs stay out of the project.
 """
 
