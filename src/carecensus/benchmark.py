@@ -1,8 +1,9 @@
 """``carecensus benchmark``: time the main job at several census scales and write a markdown report.
 
 For each scale and run it generates the census and times the main job end to end, as a user runs
-it (``carecensus run --no-calibration``: the raw suites beside ``dbt build``, then the gates,
-publish and docs; its step times come from ``--timings``). Then it measures every stage again in a
+it (``carecensus run --no-calibration``: the raw suites beside ``dbt build`` and the docs, which
+run in the build's dbt process, then the gates and publish; its step times come from
+``--timings``). Then it measures every stage again in a
 subprocess of its own, one after the other, for the breakdown and each stage's memory: the raw
 suites, ``dbt parse``, ``dbt build`` (split from ``run_results.json`` into seeds, source load,
 models and tests), the mart suites and census rules, publish and docs. It then replays the
@@ -396,9 +397,10 @@ def format_report(facts: MachineFacts, results: Sequence[ScaleResult],
         "with the census rules gate).",
         "- *Main job* is `carecensus run --no-calibration` on the generated census, timed end "
         "to end in a fresh target folder (so with a full parse) and a new warehouse, as a user "
-        "runs it: the raw suites beside `dbt build`, then the mart suites and rules, publish and "
-        "docs. Its *in the main job* rows are the job's own step times (the raw suites and the "
-        "build both from the build's start, sharing the two cores). The stage rows above it "
+        "runs it: the raw suites beside `dbt build` and `dbt docs generate` (one dbt process, "
+        "one parse), then the mart suites and rules, and publish. Its *in the main job* rows are "
+        "the job's own step times (the raw suites and the build both from the build's start, "
+        "sharing the two cores; docs as the dbt process timed them). The stage rows above it "
         "measure each stage again alone, in a process of its own (so each pays its own "
         "interpreter start and imports), and *stages above one by one, summed* adds them up: "
         "raw suites + parse + build + mart suites and rules + publish + docs.",

@@ -1,0 +1,73 @@
+"""The main job's dbt process: one parse, then build, then docs on the same manifest."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from carecensus import dbt_runner
+from carecensus.dbt_runner import DOCS_AFTER_BUILD, DOCS_FAILED, build_then_docs
+
+
+@dataclass
+class FakeResult:
+    success: bool
+    result: Any = None
+    exception: BaseException | None = None
+
+
+class FakeRunner:
+    """dbtRunner's interface; records each invocation with the manifest it was given."""
+
+    calls: list[tuple[list[str], Any]] = []
+    outcomes: dict[str, FakeResult] = {}
+
+    def __init__(self, manifest: Any = None) -> None:
+        self.manifest = manifest
+
+    def invoke(self, args: list[str]) -> FakeResult:
+        FakeRunner.calls.append((args, self.manifest))
+        return FakeRunner.outcomes.get(args[0], FakeResult(True))
+
+
+@pytest.fixture
+def runner(monkeypatch: pytest.MonkeyPatch) -> type[FakeRunner]:
+    import dbt.cli.main
+
+    FakeRunner.calls = []
+    FakeRunner.outcomes = {"parse": FakeResult(True, result="the manifest")}
+    monkeypatch.setattr(dbt.cli.main, "dbtRunner", FakeRunner)
+    return FakeRunner
+
+
+def commands(runner: type[FakeRunner]) -> list[str]:
+    return [" ".join(args[:3]) for args, _ in runner.calls]
+
+
+def test_build_then_docs_on_one_parsed_manifest(runner: type[FakeRunner], tmp_path: Path) -> None:
+    timings = tmp_path / "timings.json"
+    assert build_then_docs(["--select", "x"], timings) == 0
+    assert commands(runner) == ["parse --profiles-dir " + str(dbt_runner.PROJECT_DIR),
+                                "build --select x", " ".join(DOCS_AFTER_BUILD[:3])]
+    # the parse runs without a manifest; build and docs reuse the one it returned
+    assert [manifest for _, manifest in runner.calls] == [None, "the manifest", "the manifest"]
+    assert all("--project-dir" in args for args, _ in runner.calls)
+    assert set(json.loads(timings.read_text())) == {"parse", "build", "docs"}
+
+
+@pytest.mark.parametrize("step, outcome, code, invoked", [
+    ("parse", FakeResult(False, exception=RuntimeError("bad yaml")), 2, ["parse"]),
+    ("build", FakeResult(False), 1, ["parse", "build"]),
+    ("build", FakeResult(False, exception=KeyboardInterrupt()), 2, ["parse", "build"]),
+    ("docs", FakeResult(False), DOCS_FAILED, ["parse", "build", "docs"]),
+])
+def test_a_failed_step_stops_the_rest_with_its_exit_code(
+        runner: type[FakeRunner], step: str, outcome: FakeResult, code: int,
+        invoked: list[str]) -> None:
+    runner.outcomes[step] = outcome
+    assert build_then_docs() == code
+    assert [args[0] for args, _ in runner.calls] == invoked
