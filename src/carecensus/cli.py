@@ -180,11 +180,12 @@ def cmd_docs(args: argparse.Namespace) -> int:
 def _start_build(timings: Path) -> subprocess.Popen[bytes]:
     """Start dbt build, then dbt docs generate, in one dbt process of the main job's own (one
     parse); its output on the console; the caller waits for it."""
-    from carecensus.dbt_runner import DOCS_AFTER_BUILD, start_build_then_docs
+    from carecensus.dbt_runner import DOCS_AFTER_BUILD, PRODUCTION_BUILD, start_build_then_docs
 
-    print("$ dbt build && dbt " + " ".join(DOCS_AFTER_BUILD) + "   (one dbt process, one parse)",
-          flush=True)
-    return start_build_then_docs(raw=raw_dir(), warehouse=warehouse_path(), timings=timings)
+    print(f"$ dbt {' '.join(PRODUCTION_BUILD)} && dbt {' '.join(DOCS_AFTER_BUILD)}"
+          "   (one dbt process, one parse)", flush=True)
+    return start_build_then_docs(PRODUCTION_BUILD, raw=raw_dir(), warehouse=warehouse_path(),
+                                 timings=timings)
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:

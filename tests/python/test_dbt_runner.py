@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from carecensus import dbt_runner
-from carecensus.dbt_runner import DOCS_AFTER_BUILD, DOCS_FAILED, build_then_docs
+from carecensus.dbt_runner import DOCS_AFTER_BUILD, DOCS_FAILED, PRODUCTION_BUILD, build_then_docs
 
 
 @dataclass
@@ -50,7 +50,7 @@ def commands(runner: type[FakeRunner]) -> list[str]:
 
 def test_build_then_docs_on_one_parsed_manifest(runner: type[FakeRunner], tmp_path: Path) -> None:
     timings = tmp_path / "timings.json"
-    assert build_then_docs(["--select", "x"], timings) == 0
+    assert build_then_docs(["build", "--select", "x"], timings) == 0
     assert commands(runner) == ["parse --profiles-dir " + str(dbt_runner.PROJECT_DIR),
                                 "build --select x", " ".join(DOCS_AFTER_BUILD[:3])]
     # the parse runs without a manifest; build and docs reuse the one it returned
@@ -71,3 +71,11 @@ def test_a_failed_step_stops_the_rest_with_its_exit_code(
     runner.outcomes[step] = outcome
     assert build_then_docs() == code
     assert [args[0] for args, _ in runner.calls] == invoked
+
+
+def test_the_module_runs_the_production_build(runner: type[FakeRunner], tmp_path: Path) -> None:
+    """``python -m carecensus.dbt_runner --timings F build ...`` as the main job starts it."""
+    assert dbt_runner.main(["--timings", str(tmp_path / "t.json"), *PRODUCTION_BUILD]) == 0
+    build = runner.calls[1][0]
+    assert build[:3] == ["build", "--exclude-resource-type", "unit_test"]
+    assert (tmp_path / "t.json").exists()
