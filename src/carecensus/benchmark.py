@@ -314,6 +314,7 @@ class MachineFacts:
     duckdb_settings: Mapping[str, str]
     runs: int
     project: str = "unknown"
+    dbt_threads: str = "unknown"
 
 
 def _number(value: float, unit: str) -> str:
@@ -377,7 +378,8 @@ def format_report(facts: MachineFacts, results: Sequence[ScaleResult],
         f"at end: {_load(facts.load_end)} (other work on the machine shows here as noise)",
         f"- versions: {versions}",
         f"- project: {facts.project}",
-        f"- DuckDB settings from profiles.yml (also used for the raw DuckDB replay): {settings}",
+        f"- dbt threads (nodes at once) from profiles.yml: {facts.dbt_threads}; DuckDB settings "
+        f"from profiles.yml (also used for the raw DuckDB replay): {settings}",
         "",
         "## Method", "",
         f"Up to {facts.runs} run(s) per scale (each scale gives its number of runs); each cell is "
@@ -565,7 +567,8 @@ def profile_outputs(profiles_text: str) -> dict[str, dict[str, Any]]:
 
 
 ENV_VAR_CALL = re.compile(
-    r"""\{\{\s*env_var\(\s*['"]([^'"]+)['"]\s*(?:,\s*['"]([^'"]*)['"]\s*)?\)\s*\}\}""")
+    r"""\{\{\s*env_var\(\s*['"]([^'"]+)['"]\s*(?:,\s*['"]([^'"]*)['"]\s*)?\)"""
+    r"""\s*(?:\|\s*as_number\s*)?\}\}""")
 
 
 def render_env_vars(text: str, environ: Mapping[str, str] | None = None) -> str:
@@ -583,19 +586,24 @@ def render_env_vars(text: str, environ: Mapping[str, str] | None = None) -> str:
     return ENV_VAR_CALL.sub(value, text)
 
 
+def _duckdb_output(outputs: Mapping[str, Mapping[str, Any]]) -> Mapping[str, Any]:
+    return next((o for o in outputs.values() if o.get("type") == "duckdb"), {})
+
+
 def duckdb_settings(outputs: Mapping[str, Mapping[str, Any]],
                     environ: Mapping[str, str] | None = None) -> dict[str, str]:
-    """``threads`` and ``settings`` of the DuckDB target, as SET statements would take them
-    (environment variables rendered as dbt renders them)."""
-    settings: dict[str, str] = {}
-    for output in outputs.values():
-        if output.get("type") == "duckdb":
-            if "threads" in output:
-                settings["threads"] = render_env_vars(str(output["threads"]), environ)
-            settings.update({str(k): render_env_vars(str(v), environ)
-                             for k, v in (output.get("settings") or {}).items()})
-            break
-    return settings
+    """The DuckDB target's ``settings``, as SET statements would take them (environment variables
+    rendered as dbt renders them). Not dbt's ``threads``: that is how many nodes dbt runs at once;
+    dbt-duckdb leaves DuckDB's own ``threads`` at its default (one per core), and so does the
+    replay."""
+    return {str(k): render_env_vars(str(v), environ)
+            for k, v in (_duckdb_output(outputs).get("settings") or {}).items()}
+
+
+def dbt_threads(outputs: Mapping[str, Mapping[str, Any]],
+                environ: Mapping[str, str] | None = None) -> str:
+    """The DuckDB target's dbt ``threads`` (nodes run at once), rendered; '1' when unset."""
+    return render_env_vars(str(_duckdb_output(outputs).get("threads", 1)), environ)
 
 
 def spark_target(outputs: Mapping[str, Mapping[str, Any]]) -> str | None:
@@ -1138,7 +1146,7 @@ def run_benchmark(options: Options, command: str = "carecensus benchmark") -> Pa
     facts = MachineFacts(started=started, finished=_now(), command=command,
                          cores=os.cpu_count() or 0, memory_bytes=_memory_total(),
                          load_start=load_start, load_end=os.getloadavg(), versions=_versions(),
-                         duckdb_settings=settings,
+                         duckdb_settings=settings, dbt_threads=dbt_threads(outputs),
                          runs=max(options.runs_at(s) for s in options.scales),
                          project=f"{project} at start; {project_state()} at end")
     options.out.parent.mkdir(parents=True, exist_ok=True)

@@ -118,7 +118,8 @@ def _facts() -> bm.MachineFacts:
     return bm.MachineFacts(started="s", finished="f", command="carecensus benchmark", cores=2,
                            memory_bytes=8 * 1000**3, load_start=(1.0, 2.0, 3.0),
                            load_end=(0.5, 0.25, 0.125), versions={"duckdb": "9.9"},
-                           duckdb_settings={"threads": "2"}, runs=2, project="commit abc")
+                           duckdb_settings={"memory_limit": "4GB"}, runs=2, project="commit abc",
+                           dbt_threads="4")
 
 
 def test_report_has_a_row_for_every_metric_with_spread_and_reasons() -> None:
@@ -128,6 +129,7 @@ def test_report_has_a_row_for_every_metric_with_spread_and_reasons() -> None:
     for run in result.runs:
         run[bm.SPARK] = Sample.missing("no Spark target")
     text = bm.format_report(_facts(), [result], bm.evaluate_targets([result]))
+    assert "dbt threads (nodes at once) from profiles.yml: 4; DuckDB settings" in text
     table = [line for line in text.splitlines() if line.startswith("| ")]
     for metric, _ in bm.METRICS:
         assert sum(1 for line in table if line.startswith(f"| {metric} |")) == 1, metric
@@ -230,24 +232,31 @@ def test_profile_settings_and_spark_target() -> None:
         "census:\n  target: duckdb\n  outputs:\n"
         "    duckdb: {type: duckdb, threads: 2, settings: {memory_limit: 4GB}}\n"
         "    cluster: {type: spark, method: thrift}\n")
-    assert bm.duckdb_settings(outputs) == {"threads": "2", "memory_limit": "4GB"}
+    # dbt's threads are not DuckDB's: dbt-duckdb leaves DuckDB's own at one per core
+    assert bm.duckdb_settings(outputs) == {"memory_limit": "4GB"}
+    assert bm.dbt_threads(outputs) == "2"
     assert bm.spark_target(outputs) == "cluster"
     assert bm.spark_target({"duckdb": {"type": "duckdb"}}) is None
 
 
 def test_profile_settings_render_environment_variables_as_dbt_does() -> None:
     outputs = bm.profile_outputs(
-        "census:\n  outputs:\n    duckdb:\n      type: duckdb\n      threads: 2\n"
+        "census:\n  outputs:\n    duckdb:\n      type: duckdb\n"
+        "      threads: \"{{ env_var('THREADS', '4') | as_number }}\"\n"
         "      settings:\n        memory_limit: \"{{ env_var('LIMIT', '4GB') }}\"\n"
         "        temp_directory: \"{{env_var('SPILL')}}\"\n")
     assert bm.duckdb_settings(outputs, {"SPILL": "/s"}) == {
-        "threads": "2", "memory_limit": "4GB", "temp_directory": "/s"}
+        "memory_limit": "4GB", "temp_directory": "/s"}
+    assert bm.dbt_threads(outputs, {}) == "4"
+    assert bm.dbt_threads(outputs, {"THREADS": "8"}) == "8"
     assert bm.duckdb_settings(outputs, {"SPILL": "/s", "LIMIT": "3GB"})["memory_limit"] == "3GB"
     with pytest.raises(KeyError, match="SPILL"):
         bm.duckdb_settings(outputs, {})
     # the project's own profile renders to plain values
     project = bm.profile_outputs((bm.PROJECT_DIR / "profiles.yml").read_text())
     assert bm.duckdb_settings(project, {})["memory_limit"] == "4GB"
+    assert bm.dbt_threads(project, {}) == "2"
+    assert bm.dbt_threads(project, {"CENSUS_DBT_THREADS": "4"}) == "4"
 
 
 def test_parse_scales() -> None:
