@@ -25,7 +25,7 @@ looked_after_at_31_march as (
 
 final as (
     select
-        {{ census_surrogate_key(['crcs_children.child_key', 'crcs_children.year_code']) }} as crcs_key,
+        crcs_children.crcs_key,
         crcs_children.child_key,
         children.person_key,
         crcs_children.local_authority_code,

@@ -3,7 +3,7 @@
 with
 
 crcs as (
-    select * from {{ ref('int_crcs_children_grouped_by_status') }}
+    select * from {{ ref('stg_crcs__children') }}
 ),
 
 positions as (

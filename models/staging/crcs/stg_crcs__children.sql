@@ -12,7 +12,7 @@ clean_rows as (
     {{ census_clean_rows('rows_read', 'issues') }}
 ),
 
-final as (
+typed as (
     select
         {{ census_child_key('local_authority_code', 'child_code') }} as child_key,
         local_authority_code,
@@ -46,6 +46,13 @@ final as (
         source_file,
         source_row_number
     from clean_rows
+),
+
+final as (
+    select
+        {{ census_surrogate_key(['child_key', 'year_code']) }} as crcs_key,
+        *
+    from typed
 )
 
 select * from final
