@@ -263,7 +263,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     docs_seconds = float(json.loads(dbt_timings.read_text(encoding="utf-8"))["docs"])
     steps.append(("dbt build", time.perf_counter() - t - docs_seconds))
     steps.append(("dbt docs (+static)", docs_seconds))
-    site = target_dir() / docs_site.STATIC_SITE
+    site = docs_site.static_site(target_dir())
 
     t = time.perf_counter()
     if not gate("mart") or not rules_gate():
@@ -280,7 +280,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     if args.timings:
         Path(args.timings).write_text(json.dumps(
-            {"steps": dict(steps), "suites_to_docs": job_seconds}, indent=2) + "\n")
+            {"steps": dict(steps), "suites_to_publish": job_seconds}, indent=2) + "\n")
 
     reports = PROJECT_DIR / "data" / "reports"
     if not args.no_calibration:
@@ -295,7 +295,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(f"\nmain job finished (the raw suites ran {when}):")
     for name, seconds in steps:
         print(f"  {name:<20} {seconds:7.1f} s")
-    print(f"  {'suites to docs':<20} {job_seconds:7.1f} s (the main job without generate and "
+    print(f"  {'suites to publish':<20} {job_seconds:7.1f} s (the main job without generate and "
           "calibration)")
     calibration = "(not made)" if args.no_calibration else reports / "calibration.md"
     print(f"  raw census:      {raw}\n  build database:  {warehouse_path()}\n"
@@ -342,7 +342,7 @@ def build_parser() -> argparse.ArgumentParser:
     rul.add_argument("--raw", help="raw extract folder (default: $CENSUS_RAW_DIR or data/raw)")
     rul.set_defaults(func=cmd_rules)
 
-    run = sub.add_parser("run", help="the main job: generate, dbt build, publish, docs, report")
+    run = sub.add_parser("run", help="the main job: generate, dbt build and docs, publish, report")
     run.add_argument("--regenerate", action="store_true",
                      help="generate the census even if one is already there")
     run.add_argument("--no-calibration", action="store_true",

@@ -1,8 +1,9 @@
 """Running dbt in the project: one place that knows the command line and the environment.
 
-The CLI's main job starts its build and docs with :func:`start_build_then_docs` (it runs the raw
-suites meanwhile); everything else, the tests that build a warehouse of their own included, goes through
-:func:`run_dbt`; a test passes ``work`` so its target and logs stay out of the project.
+The CLI's main job starts its build and docs with :func:`start_build_then_docs` (it runs the
+raw suites meanwhile); everything else, the tests that build a warehouse of their own included,
+goes through :func:`run_dbt`; a test passes ``work`` so its target and logs stay out of the
+project.
 """
 
 from __future__ import annotations
@@ -42,10 +43,13 @@ def job_environment(raw: Path, folder: Path) -> dict[str, str]:
             "CENSUS_QUALITY_DIR": str(folder / "quality")}
 
 
+# Every dbt command of ours runs on this project with its own profiles.yml, wherever it starts.
+PROJECT_OPTIONS = ("--profiles-dir", str(PROJECT_DIR), "--project-dir", str(PROJECT_DIR))
+
+
 def dbt_command(arguments: Sequence[str], work: Path | None = None) -> list[str]:
     """The dbt command line for the project; ``work`` moves target/ and logs/ under it."""
-    command = [str(DBT), *arguments, "--profiles-dir", str(PROJECT_DIR),
-               "--project-dir", str(PROJECT_DIR)]
+    command = [str(DBT), *arguments, *PROJECT_OPTIONS]
     if work is not None:
         command += ["--target-path", str(work / "target"), "--log-path", str(work / "logs")]
     return command
@@ -62,7 +66,7 @@ DOCS_AFTER_BUILD = ("docs", "generate", "--static", "--no-compile")
 DOCS_FAILED = 3
 
 
-def build_then_docs(build_arguments: Sequence[str] = ("build",),
+def build_then_docs(build_arguments: Sequence[str] = PRODUCTION_BUILD,
                     timings: Path | None = None) -> int:
     """In this process: ``dbt parse``, ``dbt build`` and ``dbt docs generate`` (DOCS_AFTER_BUILD)
     on the one parsed manifest. The main job runs this in a process of its own (``python -m
@@ -73,12 +77,11 @@ def build_then_docs(build_arguments: Sequence[str] = ("build",),
     when only the docs failed, else 0. ``timings`` receives the seconds of each step (JSON)."""
     from dbt.cli.main import dbtRunner
 
-    common = ["--profiles-dir", str(PROJECT_DIR), "--project-dir", str(PROJECT_DIR)]
     seconds: dict[str, float] = {}
 
     def invoke(runner: Any, step: str, arguments: Sequence[str]) -> Any:
         started = time.perf_counter()
-        result = runner.invoke([*arguments, *common])
+        result = runner.invoke([*arguments, *PROJECT_OPTIONS])
         seconds[step] = time.perf_counter() - started
         if timings is not None:
             timings.write_text(json.dumps(seconds, indent=2) + "\n", encoding="utf-8")
@@ -90,7 +93,15 @@ def build_then_docs(build_arguments: Sequence[str] = ("build",),
     parsed = invoke(dbtRunner(), "parse", ["parse"])
     if not parsed.success:
         return 2
-    runner = dbtRunner(manifest=parsed.result)
+    manifest = parsed.result
+
+    def stamp(event: Any) -> None:
+        # dbt sets a manifest's invocation id only when it parses; one passed in keeps the parse's,
+        # and the build writes it to manifest.json, which publish records as the build's run.
+        # Each event carries the id of the command firing it: the manifest takes the build's.
+        manifest.metadata.invocation_id = event.info.invocation_id
+
+    runner = dbtRunner(manifest=manifest, callbacks=[stamp])
     built = invoke(runner, "build", build_arguments)
     if not built.success:
         return 2 if built.exception is not None else 1
@@ -186,8 +197,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     build_then_docs."""
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m carecensus.dbt_runner",
-                                     description=build_then_docs.__doc__)
+    parser = argparse.ArgumentParser(prog="python -m carecensus.dbt_runner", allow_abbrev=False,
+                                     add_help=False, description=build_then_docs.__doc__)
     parser.add_argument("--timings", type=Path, help="write each step's seconds here (JSON)")
     args, build_arguments = parser.parse_known_args(argv)
     return build_then_docs(build_arguments, args.timings)

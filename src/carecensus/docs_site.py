@@ -18,7 +18,7 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
-from carecensus.dbt_runner import run_dbt, target_dir
+from carecensus.dbt_runner import DOCS_AFTER_BUILD, run_dbt, target_dir
 
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser",
                        "/usr/bin/google-chrome")
@@ -39,11 +39,17 @@ def generate(raw: Path | None = None, warehouse: Path | None = None,
     if after_build:
         if not (target / "manifest.json").is_file():
             raise RuntimeError(f"no manifest.json of a build in {target}: run dbt build first")
-        arguments.append("--no-compile")
+        arguments = list(DOCS_AFTER_BUILD)
     result = run_dbt(arguments, raw=raw, warehouse=warehouse, work=work,
                      capture=work is not None)
     if result.returncode != 0:
         raise RuntimeError("dbt docs generate failed:\n" + (result.stdout or "")[-4000:])
+    return static_site(target)
+
+
+def static_site(target: Path) -> Path:
+    """The single-file site that ``dbt docs generate --static`` wrote into the target folder
+    ``target``; RuntimeError when there is none."""
     site = target / STATIC_SITE
     if not site.exists():
         raise RuntimeError(f"dbt docs generate --static wrote no {site}")

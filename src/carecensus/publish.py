@@ -14,10 +14,12 @@ the temporary file and leaves the previous serving file as it was.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import shutil
 import tempfile
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -125,10 +127,17 @@ def _write_serving_file(build_db: Path, target: Path, models: list[PublicModel],
         # The Parquet copies are written straight from the build database, on a connection of
         # their own, while the tables are copied: most tables are too small for DuckDB to spread
         # one statement over both cores, so two at once finish sooner (about 2 s at scale 1).
+        exporter, stop = con.cursor(), threading.Event()
         with ThreadPoolExecutor(max_workers=1) as pool:
-            exported = pool.submit(_export_parquet, con.cursor(), models, parquet)
-            for model in models:
-                counts[model.unique_id] = _copy_table(con, model)
+            exported = pool.submit(_export_parquet, exporter, models, parquet, stop)
+            try:
+                for model in models:
+                    counts[model.unique_id] = _copy_table(con, model)
+            except BaseException:  # a failed copy or Ctrl-C: stop the export too, not wait for it
+                stop.set()
+                with contextlib.suppress(duckdb.Error):
+                    exporter.interrupt()
+                raise
             exported.result()
         con.execute("detach build")
         con.execute(f"create table {PUBLICATION_TABLE} (schema_name varchar, table_name varchar, "
@@ -147,11 +156,14 @@ def _write_serving_file(build_db: Path, target: Path, models: list[PublicModel],
     return counts
 
 
-def _export_parquet(con: duckdb.DuckDBPyConnection, models: list[PublicModel],
-                    parquet: Path) -> None:
-    """Each model's table in the attached build database as a Parquet file in ``parquet``."""
+def _export_parquet(con: duckdb.DuckDBPyConnection, models: list[PublicModel], parquet: Path,
+                    stop: threading.Event) -> None:
+    """Each model's table in the attached build database as a Parquet file in ``parquet``,
+    until ``stop`` is set."""
     try:
         for model in models:
+            if stop.is_set():
+                return
             con.execute(f"copy (select * from build.{model.qualified_name}) to "
                         f"{literal(str(parquet / parquet_name(model)))} (format parquet)")
     finally:

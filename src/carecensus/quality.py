@@ -968,14 +968,18 @@ def _validate(kind: Kind, connection_string: str, connect_args: dict[str, Any], 
     outcomes: list[ExpectationOutcome] = []
     try:
         if prepare is not None:
-            # the database GX validates is the one behind its own persisted connection
+            # the database GX validates is the one behind its own persisted connection. The raw
+            # check database is in memory: duckdb-engine keeps one connection per thread for it
+            # (SingletonThreadPool), so GX's other connections in this thread see the same
+            # database, and everything here must stay on this thread.
             prepared = time.perf_counter()
             with datasource.get_execution_engine().get_connection() as connection:
                 prepare(connection.connection.driver_connection)
                 connection.commit()
             logger.info("raw check database loaded in %.1f s", time.perf_counter() - prepared)
-        # every asset first: adding one probes the table on a connection of its own, which must not
-        # meet the persisted connection inside a validation's transaction
+        # every asset first: adding one probes the table through the engine's pool (on a file,
+        # a connection of its own), which must not meet the persisted connection inside a
+        # validation's transaction
         definitions: list[tuple[dict[str, Any], Any]] = []
         for document in suites:
             name = str(document["name"])

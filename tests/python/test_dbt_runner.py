@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -20,18 +21,33 @@ class FakeResult:
     exception: BaseException | None = None
 
 
+class FakeManifest:
+    def __init__(self) -> None:
+        self.metadata = SimpleNamespace(invocation_id="the parse's id")
+
+
 class FakeRunner:
-    """dbtRunner's interface; records each invocation with the manifest it was given."""
+    """dbtRunner's interface; records each invocation with the manifest it was given, and fires
+    one event of the command (its own invocation id) at the runner's callbacks."""
 
     calls: list[tuple[list[str], Any]] = []
     outcomes: dict[str, FakeResult] = {}
+    manifest_at_build_end: str | None = None
 
-    def __init__(self, manifest: Any = None) -> None:
+    def __init__(self, manifest: Any = None, callbacks: list[Any] | None = None) -> None:
         self.manifest = manifest
+        self.callbacks = callbacks or []
 
     def invoke(self, args: list[str]) -> FakeResult:
         FakeRunner.calls.append((args, self.manifest))
+        for callback in self.callbacks:
+            callback(SimpleNamespace(info=SimpleNamespace(invocation_id=f"the {args[0]}'s id")))
+        if args[0] == "build" and self.manifest is not None:
+            FakeRunner.manifest_at_build_end = self.manifest.metadata.invocation_id
         return FakeRunner.outcomes.get(args[0], FakeResult(True))
+
+
+THE_MANIFEST = FakeManifest()
 
 
 @pytest.fixture
@@ -39,7 +55,8 @@ def runner(monkeypatch: pytest.MonkeyPatch) -> type[FakeRunner]:
     import dbt.cli.main
 
     FakeRunner.calls = []
-    FakeRunner.outcomes = {"parse": FakeResult(True, result="the manifest")}
+    FakeRunner.manifest_at_build_end = None
+    FakeRunner.outcomes = {"parse": FakeResult(True, result=THE_MANIFEST)}
     monkeypatch.setattr(dbt.cli.main, "dbtRunner", FakeRunner)
     return FakeRunner
 
@@ -54,7 +71,9 @@ def test_build_then_docs_on_one_parsed_manifest(runner: type[FakeRunner], tmp_pa
     assert commands(runner) == ["parse --profiles-dir " + str(dbt_runner.PROJECT_DIR),
                                 "build --select x", " ".join(DOCS_AFTER_BUILD[:3])]
     # the parse runs without a manifest; build and docs reuse the one it returned
-    assert [manifest for _, manifest in runner.calls] == [None, "the manifest", "the manifest"]
+    assert [manifest for _, manifest in runner.calls] == [None, THE_MANIFEST, THE_MANIFEST]
+    # and the manifest the build writes out carries the build's invocation id, not the parse's
+    assert runner.manifest_at_build_end == "the build's id"
     assert all("--project-dir" in args for args, _ in runner.calls)
     assert set(json.loads(timings.read_text())) == {"parse", "build", "docs"}
 
