@@ -12,15 +12,25 @@
     (a scale-1 build: 3.5 s faster, warehouse file 502 to 302 MB).
 #}
 {% macro census_hash(expression) -%}
-    {{ return(adapter.dispatch('census_hash', 'welsh_care_census')(expression)) }}
+    {%- set digest = census_sha256_hex(expression) | trim -%}
+    {%- if digest -%}
+        left({{ digest }}, 32)
+    {%- else -%}
+        {{ dbt.hash(expression) }}
+    {%- endif -%}
 {%- endmacro %}
 
-{% macro duckdb__census_hash(expression) -%}
-    left(sha256({{ expression }}), 32)
+{# The full SHA-256 of a string expression as 64 lowercase hex characters; empty where the
+   adapter has no SHA-256 here (census_hash then falls back to dbt.hash, md5). #}
+{% macro census_sha256_hex(expression) -%}
+    {{ return(adapter.dispatch('census_sha256_hex', 'welsh_care_census')(expression)) }}
 {%- endmacro %}
 
-{% macro default__census_hash(expression) -%}
-    {{ dbt.hash(expression) }}
+{% macro duckdb__census_sha256_hex(expression) -%}
+    sha256({{ expression }})
+{%- endmacro %}
+
+{% macro default__census_sha256_hex(expression) -%}
 {%- endmacro %}
 
 
@@ -127,8 +137,8 @@
     Apache Spark (dbt-spark) implementations of the macros above. Spark runs with ANSI mode off
     (dbt-spark forces it), so a plain cast gives null on a bad value.
 #}
-{% macro spark__census_hash(expression) -%}
-    left(sha2({{ expression }}, 256), 32)
+{% macro spark__census_sha256_hex(expression) -%}
+    sha2({{ expression }}, 256)
 {%- endmacro %}
 
 {% macro spark__census_matches(expression, pattern) -%}

@@ -184,8 +184,7 @@ def _start_build(timings: Path) -> subprocess.Popen[bytes]:
 
     print(f"$ dbt {' '.join(PRODUCTION_BUILD)} && dbt {' '.join(DOCS_AFTER_BUILD)}"
           "   (one dbt process, one parse)", flush=True)
-    return start_build_then_docs(PRODUCTION_BUILD, raw=raw_dir(), warehouse=warehouse_path(),
-                                 timings=timings)
+    return start_build_then_docs(raw=raw_dir(), warehouse=warehouse_path(), timings=timings)
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:

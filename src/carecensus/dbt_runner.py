@@ -8,6 +8,7 @@ project.
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import subprocess
@@ -15,7 +16,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from carecensus.paths import PROJECT_DIR
 
@@ -90,7 +91,9 @@ def build_then_docs(build_arguments: Sequence[str] = PRODUCTION_BUILD,
                   file=sys.stderr)
         return result
 
-    parsed = invoke(dbtRunner(), "parse", ["parse"])
+    # The build writes manifest.json (and the stamp below puts its own invocation id in it): the
+    # parse writes only what partial parsing needs next time.
+    parsed = invoke(dbtRunner(), "parse", ["parse", "--no-write-json"])
     if not parsed.success:
         return 2
     manifest = parsed.result
@@ -204,5 +207,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     return build_then_docs(build_arguments, args.timings)
 
 
+def exit_now(code: int) -> NoReturn:
+    """End this process with ``code`` once dbt is done: the exit handlers run (dbt-duckdb closes
+    its database in one, logging flushes and closes its files in another), but not the
+    interpreter's teardown of the parsed project, about 0.6 s of freeing objects at scale 1 that
+    the main job would wait for."""
+    atexit._run_exitfuncs()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_now(main())

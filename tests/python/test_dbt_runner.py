@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
@@ -68,7 +70,8 @@ def commands(runner: type[FakeRunner]) -> list[str]:
 def test_build_then_docs_on_one_parsed_manifest(runner: type[FakeRunner], tmp_path: Path) -> None:
     timings = tmp_path / "timings.json"
     assert build_then_docs(["build", "--select", "x"], timings) == 0
-    assert commands(runner) == ["parse --profiles-dir " + str(dbt_runner.PROJECT_DIR),
+    # the parse leaves manifest.json to the build, which writes it with the build's id
+    assert commands(runner) == ["parse --no-write-json --profiles-dir",
                                 "build --select x", " ".join(DOCS_AFTER_BUILD[:3])]
     # the parse runs without a manifest; build and docs reuse the one it returned
     assert [manifest for _, manifest in runner.calls] == [None, THE_MANIFEST, THE_MANIFEST]
@@ -98,3 +101,19 @@ def test_the_module_runs_the_production_build(runner: type[FakeRunner], tmp_path
     build = runner.calls[1][0]
     assert build[:3] == ["build", "--exclude-resource-type", "unit_test"]
     assert (tmp_path / "t.json").exists()
+
+
+def test_exit_now_runs_the_exit_handlers_and_keeps_the_code(tmp_path: Path) -> None:
+    """The dbt process ends with exit_now: dbt-duckdb closes its database in an exit handler,
+    so the handlers must run; the exit code must be the build's."""
+    flag = tmp_path / "closed"
+    script = ("import atexit, pathlib\n"
+              "from carecensus.dbt_runner import exit_now\n"
+              f"atexit.register(pathlib.Path({str(flag)!r}).write_text, 'yes')\n"
+              "print('before', flush=False)\n"
+              "exit_now(3)\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          check=False)
+    assert done.returncode == 3
+    assert flag.read_text() == "yes"
+    assert done.stdout == "before\n"  # buffered output is flushed, not lost
