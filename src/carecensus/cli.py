@@ -9,9 +9,8 @@ import shutil
 import signal
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from carecensus.paths import PROJECT_DIR, raw_dir, warehouse_path
@@ -106,42 +105,6 @@ def gate(kind: str) -> bool:
         print(f"gate '{kind} suites' {what}: nothing published, the serving file is unchanged",
               file=sys.stderr)
     return status == 0
-
-
-# The niceness of the raw suites beside dbt build (0 is normal; 19 the lowest priority)
-BESIDE_BUILD_NICENESS = 10
-
-
-def at_lower_priority(work: Callable[[], bool]) -> bool:
-    """``work()`` in a thread of its own at a lower CPU priority (Linux: the thread's niceness
-    raised by BESIDE_BUILD_NICENESS; the threads it starts, DuckDB's among them, inherit it;
-    elsewhere at normal priority); its result, or its exception raised here.
-
-    The main job runs the raw suites this way beside dbt build. The build is the job's critical
-    path and the suites have time to spare, so on two cores the build should get the CPU first:
-    in six A/B pairs of the whole job at scale 1 the median went from 61.1 to 54.8 s (the suites
-    themselves from 16 to 23 s). The thread is a daemon, so Ctrl-C does not wait for it."""
-    outcome: list[bool] = []
-    failure: list[BaseException] = []
-
-    def run() -> None:
-        if sys.platform.startswith("linux"):
-            try:  # on Linux the niceness is per thread: the one of this thread only
-                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(),
-                               os.getpriority(os.PRIO_PROCESS, 0) + BESIDE_BUILD_NICENESS)
-            except OSError:
-                pass
-        try:
-            outcome.append(work())
-        except BaseException as error:  # raised again in the caller's thread
-            failure.append(error)
-
-    thread = threading.Thread(target=run, name="lower-priority", daemon=True)
-    thread.start()
-    thread.join()
-    if failure:
-        raise failure[0]
-    return outcome[0]
 
 
 def rules_gate() -> bool:
@@ -257,9 +220,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"using the census already in {raw} (--regenerate to make it anew)")
     warehouse_path().parent.mkdir(parents=True, exist_ok=True)
 
-    # The raw suites run beside dbt build, at a lower CPU priority (the build is the longer of the
-    # two): both only read the raw files, and the build writes only the build database, which
-    # readers never open. Publishing waits for both gates.
+    # The raw suites run beside dbt build: both only read the raw files, and the build writes only
+    # the build database, which readers never open. Publishing waits for both gates.
     # --raw-suites-first runs them before the build instead: slower, with less memory at once.
     # The data dictionary is generated in the build's own dbt process, right after the build (its
     # catalog reads the build database, as the site always did): it describes the build whether or
@@ -279,7 +241,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     else:
         build = _start_build(dbt_timings)
         try:
-            raw_passed = at_lower_priority(lambda: gate("raw"))
+            raw_passed = gate("raw")
         except BaseException:
             _stop(build)
             raise

@@ -35,39 +35,3 @@ def test_main_job_refuses_to_publish_a_faulty_census(default_census_dir: Path, t
     assert "raw_cla_episode" in result.stdout or "raw_cla_child" in result.stdout, result.stdout[-3000:]
     assert not serving.exists()
     assert (tmp_path / "quality" / "raw_summary.json").exists()
-
-
-def _niceness() -> int:
-    import os
-    import threading
-    return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
-
-
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread niceness is Linux's")
-def test_the_raw_suites_beside_the_build_run_at_lower_priority() -> None:
-    """at_lower_priority runs its work in another thread, niced, and leaves the caller's alone."""
-    import threading
-
-    from carecensus.cli import BESIDE_BUILD_NICENESS, at_lower_priority
-
-    mine = _niceness()
-    seen: dict[str, object] = {}
-
-    def work() -> bool:
-        seen["thread"] = threading.current_thread() is not threading.main_thread()
-        seen["niceness"] = _niceness()
-        return False
-
-    assert at_lower_priority(work) is False
-    assert seen == {"thread": True, "niceness": min(19, mine + BESIDE_BUILD_NICENESS)}
-    assert _niceness() == mine
-
-
-def test_an_exception_in_the_lower_priority_work_reaches_the_caller() -> None:
-    from carecensus.cli import at_lower_priority
-
-    def work() -> bool:
-        raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        at_lower_priority(work)
