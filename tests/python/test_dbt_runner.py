@@ -78,6 +78,8 @@ def test_build_then_docs_on_one_parsed_manifest(runner: type[FakeRunner], tmp_pa
     # and the manifest the build writes out carries the build's invocation id, not the parse's
     assert runner.manifest_at_build_end == "the build's id"
     assert all("--project-dir" in args for args, _ in runner.calls)
+    parse = runner.calls[0][0]
+    assert parse[parse.index("--profiles-dir") + 1] == str(dbt_runner.PROJECT_DIR)
     assert set(json.loads(timings.read_text())) == {"parse", "build", "docs"}
 
 
