@@ -8,22 +8,38 @@ exactly as ``shared/census/raw-extract-format.md`` describes: an episode open
 across years is repeated in every return with its end date blank until it
 closes and EPISODE_NUMBER recomputed per return; newer columns appear only from
 the year they were introduced; a small share of values are corrected by a later
-return. Same options, byte-identical files.
+return. Same options, byte-identical files, whatever the number of workers.
+
+Memory is bounded by one simulation, not by the census: each simulation's case
+records go to shard files on disk (one per authority the records belong to), the
+parent keeps only arrays of what identifiers depend on, and each shard is written
+on its own to part files that are merged into the returns. Above ``chunk_scale``
+an authority runs as several independent simulations (chunks) of equal scale, so
+that a census many times Wales needs no more memory per process than scale 10.
 """
 
 from __future__ import annotations
 
+import array
+import contextlib
 import csv
 import gc
+import heapq
+import math
 import multiprocessing
+import pickle
 import random
-from collections.abc import Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
+
+import numpy as np
+import numpy.typing as npt
 
 from carecensus.calendar import age_on, birthday, census_date, week_of_birth, year_code, year_start
 from carecensus.reference import LocalAuthority, local_authorities
@@ -88,6 +104,14 @@ CLOSURE_BY_REASON_CEASED = {
     "E7": "RC6",
 }
 PUPILS_PER_YEAR_GROUP = 1800  # a 5% sample of a Welsh year group, at scale 1
+CHUNK_SCALE = 10.0  # the largest scale one simulation of an authority covers
+CHUNK_SEED_STRIDE = 7919  # chunk k of an authority is seeded seed + k * this
+SEQ_STRIDE = 1_000_000_000  # person numbers of chunk k start at k * this
+SHARD_BATCH = 2000  # case records per pickle in a shard file
+SAMPLE_IN_C_ABOVE = 5_000_000  # more linking fields than this are drawn by numpy (see below)
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -100,94 +124,239 @@ class GeneratorConfig:
     seed: int = DEFAULT_SEED
     scale: float = 1.0
     workers: int = 2
+    chunk_scale: float = CHUNK_SCALE
 
     def __post_init__(self) -> None:
         if not 2000 <= self.first_year <= self.last_year <= 2040:
             raise ValueError(f"bad year range {self.first_year}-{self.last_year}")
         if not 0 < self.scale <= 1000:
             raise ValueError(f"scale must be positive, got {self.scale}")
+        if not self.chunk_scale > 0:
+            raise ValueError(f"chunk_scale must be positive, got {self.chunk_scale}")
 
 
-@dataclass
-class Census:
-    """The simulated population, ready to be written."""
+# --- simulating, one authority (or one chunk of it) at a time -------------------------------
+#
+# Memory stays bounded by one simulation, whatever the scale: each simulation's case records
+# are pickled to shard files, one per authority the records belong to, and the parent keeps
+# only what it needs to give identifiers, as arrays. The shards are then written, one at a
+# time, to part files that are merged into each return's files.
 
-    config: GeneratorConfig
-    records: list[CaseRecord]
-    pupils: list[Person] = field(default_factory=list)
+I32, I64 = np.int32, np.int64
 
 
-def _simulate(args: tuple[int, int, float, int]) -> list[CaseRecord]:
-    la_code, seed, scale, last_year = args
+class SimJob(NamedTuple):
+    """One simulation: an authority's whole population, or one chunk of it."""
+
+    la: int
+    chunk: int
+    seed: int
+    scale: float
+    last_year: int
+    work: str  # the folder of the shards
+
+
+def simulation_jobs(config: GeneratorConfig, work: Path) -> list[SimJob]:
+    """Above ``chunk_scale``, each authority runs as independent simulations of equal scale."""
+    chunks = max(1, math.ceil(config.scale / config.chunk_scale))
+    return [SimJob(la.code, chunk, config.seed + CHUNK_SEED_STRIDE * chunk,
+                   config.scale / chunks, config.last_year, str(work))
+            for la in local_authorities() for chunk in range(chunks)]
+
+
+def _simulate(job: SimJob) -> list[CaseRecord]:
     las = local_authorities()
     total = sum(la.cla_weight for la in las)
-    la = next(x for x in las if x.code == la_code)
+    la = next(x for x in las if x.code == job.la)
     sim = AuthoritySimulation(la, las, share=la.cla_weight / total,
-                              crcs_share=la.cla_weight / total, seed=seed, scale=scale,
-                              last_year=last_year)
+                              crcs_share=la.cla_weight / total, seed=job.seed, scale=job.scale,
+                              last_year=job.last_year)
     sim.run()
+    if job.chunk:
+        for person in {id(r.person): r.person for r in sim.records}.values():
+            person.seq += job.chunk * SEQ_STRIDE
     return sim.records
 
 
-def simulate(config: GeneratorConfig) -> Census:
-    """Run every authority's simulation (in parallel) and assign identifiers."""
-    jobs = [(la.code, config.seed, config.scale, config.last_year) for la in local_authorities()]
-    if config.workers > 1:
-        with ProcessPoolExecutor(max_workers=config.workers) as pool:
-            results = list(pool.map(_simulate, jobs))
-    else:
-        results = [_simulate(job) for job in jobs]
-    records = [r for batch in results for r in batch]
-    census = Census(config=config, records=records)
-    assign_identifiers(census)
-    return census
+@dataclass
+class Shard:
+    """The case records one simulation gave one authority, in simulation order: a pickle file,
+    and the facts of each record that identifiers and the care-leaver rows depend on."""
+
+    job: int
+    la: int
+    path: str
+    first_date: npt.NDArray[np.int32]  # date ordinals
+    origin: npt.NDArray[np.int32]
+    seq: npt.NDArray[np.int64]
+    person: npt.NDArray[np.int64]  # the person's index in People (job-local until merged)
+    last_start: npt.NDArray[np.int32]  # start of the record's last period (short breaks apart)
+    number: npt.NDArray[np.int64] | None = None  # case-system number, given by the parent
+    final: npt.NDArray[np.bool_] | None = None  # holds the person's last period of care
 
 
-def assign_identifiers(census: Census) -> None:
-    """Case-system ids per authority, linking fields and pupil numbers per person."""
-    rng = random.Random(f"{census.config.seed}:identifiers")
-    by_la: dict[int, list[CaseRecord]] = {}
-    for record in census.records:
-        by_la.setdefault(record.la, []).append(record)
-    for la in local_authorities():
-        records = sorted(by_la.get(la.code, []),
-                         key=lambda r: (r.first_date, r.person.origin_la, r.person.seq))
-        style = la.code % 3
-        number = rng.randrange(10_000, 90_000)
-        for record in records:
-            number += rng.randrange(1, 9)
-            record.system_id = (f"{number:07d}" if style == 0 else
-                                f"C{number:06d}" if style == 1 else
-                                f"{la.name[:3].upper()}{number:06d}")
-    persons = {r.person.key: r.person for r in census.records}
-    census.pupils = general_pupils(census.config)
-    alfs = rng.sample(range(1_000_000_000, 9_999_999_999), len(persons) + len(census.pupils))
-    irns = rng.sample(range(16**11, 16**12), len(persons) + len(census.pupils))
-    everyone = [persons[k] for k in sorted(persons)] + census.pupils
-    for person, alf, irn in zip(everyone, alfs, irns):
-        person.alf = alf if person.has_alf else None
-        person.irn = f"{irn:012X}" if person.has_upn else None
+@dataclass
+class People:
+    """Census children in the order they first appear, or the sample of all pupils."""
+
+    origin: npt.NDArray[np.int32]
+    seq: npt.NDArray[np.int64]
+    has_alf: npt.NDArray[np.bool_]
+    has_upn: npt.NDArray[np.bool_]
+    cohort: npt.NDArray[np.int32]  # the birth year, plus one if born after August
+    alf: npt.NDArray[np.int64] | None = None  # -1: none
+    irn: npt.NDArray[np.int64] | None = None  # -1: none
+
+    @staticmethod
+    def concat(parts: list[People]) -> People:
+        return People(*(np.concatenate([getattr(p, f) for p in parts])
+                        for f in ("origin", "seq", "has_alf", "has_upn", "cohort")))
+
+    def __len__(self) -> int:
+        return len(self.origin)
 
 
-def general_pupils(config: GeneratorConfig) -> list[Person]:
+def cohort_of(birth: date) -> int:
+    """The birth year, plus one if born after August: in reporting year ``y`` the pupil is in
+    national curriculum year ``y - cohort - 4`` (their age on 31 August, less 4)."""
+    return birth.year + (birth.month > 8)
+
+
+def last_period_start(record: CaseRecord) -> int:
+    """The start (ordinal) of the record's latest period of care, short breaks apart; -1."""
+    starts = [p.start.toordinal() for p in record.periods if not p.is_short_break]
+    return max(starts) if starts else -1
+
+
+def _simulate_to_shards(indexed: tuple[int, SimJob]) -> tuple[list[Shard], People]:
+    index, job = indexed
+    records = _simulate(job)
+    people: dict[tuple[int, int], int] = {}
+    person_rows: list[Person] = []
+    groups: dict[int, list[CaseRecord]] = {}
+    for record in records:
+        if people.setdefault(record.person.key, len(people)) == len(person_rows):
+            person_rows.append(record.person)
+        groups.setdefault(record.la, []).append(record)
+    shards = []
+    for la, group in sorted(groups.items()):
+        path = Path(job.work) / f"{index:05d}-{la}.pickle"
+        with open(path, "wb") as f:
+            # in batches: one pickle of them all would remember every object it wrote
+            # (about twice the records' own memory)
+            for at in range(0, len(group), SHARD_BATCH):
+                pickle.dump(group[at:at + SHARD_BATCH], f, protocol=pickle.HIGHEST_PROTOCOL)
+        shards.append(Shard(
+            job=index, la=la, path=str(path),
+            first_date=np.array([r.first_date.toordinal() for r in group], I32),
+            origin=np.array([r.person.origin_la for r in group], I32),
+            seq=np.array([r.person.seq for r in group], I64),
+            person=np.array([people[r.person.key] for r in group], I64),
+            last_start=np.array([last_period_start(r) for r in group], I32)))
+    return shards, People(
+        origin=np.array([p.origin_la for p in person_rows], I32),
+        seq=np.array([p.seq for p in person_rows], I64),
+        has_alf=np.array([p.has_alf for p in person_rows], np.bool_),
+        has_upn=np.array([p.has_upn for p in person_rows], np.bool_),
+        cohort=np.array([cohort_of(p.birth) for p in person_rows], I32))
+
+
+def merge_simulations(results: list[tuple[list[Shard], People]]) -> tuple[list[Shard], People]:
+    """Every simulation's shards, and their census children, person indexes made global."""
+    shards: list[Shard] = []
+    offset = 0
+    for job_shards, job_people in results:
+        for shard in job_shards:
+            shard.person += offset
+        shards.extend(job_shards)
+        offset += len(job_people)
+    return shards, People.concat([p for _, p in results])
+
+
+def general_pupils(config: GeneratorConfig) -> People:
     """A representative sample of all pupils: year groups of the years generated."""
     rng = random.Random(f"{config.seed}:pupils")
     las = local_authorities()
     weights = [len(la.lsoas) for la in las]
-    pupils: list[Person] = []
     per_group = round(PUPILS_PER_YEAR_GROUP * config.scale)
+    origin, seq, has_alf, cohorts = [], [], [], []
     # academic cohorts of the children in reception to year 11 in the years generated
     for cohort in range(config.first_year - 16, config.last_year - 3):
         first_day = date(cohort, 9, 1)
         for i in range(per_group):
             birth = date.fromordinal(first_day.toordinal() + rng.randrange(365))
-            la = rng.choices(las, weights)[0]
-            pupils.append(Person(
-                origin_la=la.code, seq=-(cohort * 100_000 + i), sex=1 + (rng.random() < 0.49),
-                birth=week_of_birth(birth), ethnicity="A1", has_alf=rng.random() < 0.85,
-                has_upn=True, vulnerable=False,
-            ))
-    return pupils
+            origin.append(rng.choices(las, weights)[0].code)
+            rng.random()  # the pupil's sex: drawn, not written
+            has_alf.append(rng.random() < 0.85)
+            seq.append(-(cohort * 100_000 + i))
+            cohorts.append(cohort_of(week_of_birth(birth)))
+    return People(origin=np.array(origin, I32), seq=np.array(seq, I64),
+                  has_alf=np.array(has_alf, np.bool_), has_upn=np.ones(len(seq), np.bool_),
+                  cohort=np.array(cohorts, I32))
+
+
+def assign_identifiers(config: GeneratorConfig, shards: list[Shard], people: People,
+                       pupils: People) -> None:
+    """Case-system numbers per authority, linking fields and pupil numbers per person."""
+    rng = random.Random(f"{config.seed}:identifiers")
+    for la in local_authorities():
+        mine = sorted((s for s in shards if s.la == la.code), key=lambda s: s.job)
+        number = rng.randrange(10_000, 90_000)
+        if not mine:
+            continue
+        order = np.lexsort((np.concatenate([s.seq for s in mine]),
+                            np.concatenate([s.origin for s in mine]),
+                            np.concatenate([s.first_date for s in mine])))
+        steps = np.fromiter((rng.randrange(1, 9) for _ in range(len(order))), I64, len(order))
+        numbers = np.empty(len(order), I64)
+        numbers[order] = number + np.cumsum(steps)
+        at = 0
+        for shard in mine:
+            shard.number = numbers[at:at + len(shard.seq)]
+            at += len(shard.seq)
+    # linking fields and pupil numbers: the census children in key order, then the sample
+    by_key = np.lexsort((people.seq, people.origin))
+    for name, population in (("alf", range(1_000_000_000, 9_999_999_999)),
+                             ("irn", range(16**11, 16**12))):
+        drawn = distinct_sample(rng, population, len(people) + len(pupils))
+        values = np.empty(len(people), I64)
+        values[by_key] = drawn[:len(people)]
+        has = people.has_alf if name == "alf" else people.has_upn
+        setattr(people, name, np.where(has, values, -1))
+        has = pupils.has_alf if name == "alf" else pupils.has_upn
+        setattr(pupils, name, np.where(has, drawn[len(people):], -1))
+        del drawn
+    mark_final_periods(shards)
+
+
+def distinct_sample(rng: random.Random, population: range, k: int) -> npt.NDArray[np.int64]:
+    """``k`` distinct numbers of ``population``: ``rng.sample`` up to SAMPLE_IN_C_ABOVE (scale 10
+    and below: the same census as ever); above it numpy's, seeded from ``rng``, because
+    CPython's keeps each number drawn as an object in a set (about 100 bytes a number)."""
+    if k <= SAMPLE_IN_C_ABOVE:
+        return np.array(rng.sample(population, k), I64)
+    drawn = np.random.default_rng(rng.getrandbits(128)).choice(len(population), k, replace=False,
+                                                                 shuffle=True)
+    return drawn.astype(I64) + population.start
+
+
+def mark_final_periods(shards: list[Shard]) -> None:
+    """Each person's last period of care, wherever it was: the record with the latest start,
+    the lowest authority and case-system number on a tie (the order the files are written)."""
+    person = np.concatenate([s.person for s in shards])
+    start = np.concatenate([s.last_start for s in shards])
+    la = np.concatenate([np.full(len(s.seq), s.la, I32) for s in shards])
+    number = np.concatenate([s.number for s in shards if s.number is not None])
+    order = np.lexsort((number, la, -start.astype(I64), person))
+    first = np.ones(len(order), np.bool_)
+    first[1:] = person[order][1:] != person[order][:-1]
+    final = np.zeros(len(order), np.bool_)
+    final[order[first]] = True
+    final &= start >= 0
+    at = 0
+    for shard in shards:
+        shard.final = final[at:at + len(shard.seq)]
+        at += len(shard.seq)
 
 
 # --- writing -------------------------------------------------------------------
@@ -219,8 +388,8 @@ class RowFile:
 class ReturnWriter:
     """Writes one reporting year's files."""
 
-    def __init__(self, census: Census, year: int) -> None:
-        self.census = census
+    def __init__(self, config: GeneratorConfig, year: int) -> None:
+        self.config = config
         self.year = year
         self.code = year_code(year)
         self.start = year_start(year)
@@ -228,7 +397,7 @@ class ReturnWriter:
 
     def path(self, relative: str) -> Path:
         collection, name = relative.split("/")
-        folder = self.census.config.out_dir / collection / self.code
+        folder = self.config.out_dir / collection / self.code
         folder.mkdir(parents=True, exist_ok=True)
         return folder / name
 
@@ -241,11 +410,12 @@ class ReturnWriter:
     @contextmanager
     def open(self, relative: str, columns: list[str]) -> Iterator[RowFile]:
         """One file of the return, open for rows; only the columns the year has."""
-        present = [c for c in columns
-                   if self.year >= COLUMN_SINCE.get((relative, c), 0)]
         with open(self.path(relative), "w", newline="", encoding="utf-8") as f:
-            out = RowFile(csv.writer(f, lineterminator="\n"), present)
-            yield out
+            yield RowFile(csv.writer(f, lineterminator="\n"), self.present(relative, columns))
+
+    def present(self, relative: str, columns: list[str]) -> list[str]:
+        """The columns the year's file has."""
+        return [c for c in columns if self.year >= COLUMN_SINCE.get((relative, c), 0)]
 
     def show_irn(self, person: Person) -> str | None:
         """The pupil number, once the child is of school age (reception, age 4 on 31 August)."""
@@ -297,7 +467,7 @@ def cla_rows(writer: ReturnWriter, records: Iterable[CaseRecord]) -> Iterator[
         }, episodes
 
 
-def adoption_rows(writer: ReturnWriter, records: list[CaseRecord]) -> Iterator[dict[str, object]]:
+def adoption_rows(writer: ReturnWriter, records: Iterable[CaseRecord]) -> Iterator[dict[str, object]]:
     for record in records:
         for period in record.periods:
             a = period.adoption
@@ -314,30 +484,18 @@ def adoption_rows(writer: ReturnWriter, records: list[CaseRecord]) -> Iterator[d
             }
 
 
-def final_periods(records: list[CaseRecord]) -> dict[tuple[int, int], tuple[CaseRecord, Period]]:
-    """Each person's last period of care (short breaks apart), wherever it was."""
-    last: dict[tuple[int, int], tuple[CaseRecord, Period]] = {}
-    for record in records:
-        for period in record.periods:
-            if period.is_short_break:
-                continue
-            key = record.person.key
-            if key not in last or last[key][1].start < period.start:
-                last[key] = (record, period)
-    return last
-
-
-def care_leaver_rows(writer: ReturnWriter, finals: dict[tuple[int, int], tuple[CaseRecord, Period]]
+def care_leaver_rows(writer: ReturnWriter, finals: Iterable[tuple[CaseRecord, Period]]
                      ) -> Iterator[dict[str, object]]:
-    """Young people who left care aged 16 or over, in the year of their 19th birthday."""
-    for (record, period) in finals.values():
+    """Young people who left care aged 16 or over, in the year of their 19th birthday: each
+    person's last period of care, wherever it was."""
+    for (record, period) in finals:
         person = record.person
         nineteen = birthday(person.birth, 19)
         if not writer.start <= nineteen <= writer.census_day or person.died:
             continue
         if period.rec in ("E2", "E3", "E11", "E12") or age_on(person.birth, period.end) < 16:
             continue
-        rng = random.Random(f"{writer.census.config.seed}:leaver:{person.origin_la}:{person.seq}")
+        rng = random.Random(f"{writer.config.seed}:leaver:{person.origin_la}:{person.seq}")
         in_touch = weighted_choice(rng, [("YES", 90), ("NO", 4), ("REFU", 2), ("NREQ", 2),
                                          ("RHOM", 1.5), ("DIED", 0.5)])
         if in_touch == "YES":
@@ -368,7 +526,7 @@ def weighted_choice(rng: random.Random, items: list[tuple[str, float]]) -> str:
     return items[-1][0]
 
 
-def crcs_rows(writer: ReturnWriter, records: list[CaseRecord]) -> Iterator[dict[str, object]]:
+def crcs_rows(writer: ReturnWriter, records: Iterable[CaseRecord]) -> Iterator[dict[str, object]]:
     """One row per child with a care and support plan in the census.
 
     Up to 202223 a snapshot: plan open on 31 March and started on or before
@@ -402,7 +560,7 @@ def crcs_rows(writer: ReturnWriter, records: list[CaseRecord]) -> Iterator[dict[
             continue
         start, end, looked_after, reason_closed, on_cpr = plan
         person, p = record.person, record.profile
-        rng = random.Random(f"{writer.census.config.seed}:crcs:{writer.year}:"
+        rng = random.Random(f"{writer.config.seed}:crcs:{writer.year}:"
                             f"{person.origin_la}:{person.seq}")
         if looked_after and rng.random() < 0.02:
             on_cpr = True
@@ -427,89 +585,30 @@ def crcs_rows(writer: ReturnWriter, records: list[CaseRecord]) -> Iterator[dict[
         }
 
 
-@dataclass(frozen=True, slots=True)
-class PupilTraits:
-    """What stays with a pupil from year to year."""
-
-    ability: float
-    fsm: bool
-    sen: bool
-    noise_seed: int
+CASE_FILES = [
+    ("cla/child.csv", CLA_CHILD_COLUMNS), ("cla/episode.csv", CLA_EPISODE_COLUMNS),
+    ("cla/adoption.csv", CLA_ADOPTION_COLUMNS), ("cla/care_leaver.csv", CLA_CARE_LEAVER_COLUMNS),
+    ("crcs/child.csv", CRCS_CHILD_COLUMNS),
+]
 
 
-def pupil_traits(census: Census) -> list[tuple[Person, PupilTraits]]:
-    """Every census child with a pupil number, then the sample of all pupils."""
-    seen: set[tuple[int, int]] = set()
-    people: list[Person] = []
-    for record in census.records:
-        if record.person.key not in seen and record.person.irn is not None:
-            seen.add(record.person.key)
-            people.append(record.person)
-    people.extend(census.pupils)
-    rng = random.Random(f"{census.config.seed}:pupil-traits")
-    traits = []
-    for person in people:
-        ability = rng.gauss(-1.3 if person.vulnerable else 0.0, 1.0)
-        fsm = rng.random() < (0.5 if person.vulnerable else 0.18)
-        sen = rng.random() < (0.5 if person.vulnerable else 0.21)
-        traits.append((person, PupilTraits(ability, fsm, sen, rng.getrandbits(40))))
-    return traits
+def system_id(la: LocalAuthority, number: int) -> str:
+    """The authority's case-system id: its own style, as real systems differ."""
+    style = la.code % 3
+    return (f"{number:07d}" if style == 0 else f"C{number:06d}" if style == 1
+            else f"{la.name[:3].upper()}{number:06d}")
 
 
-def pupil_rows(writer: ReturnWriter, traits: list[tuple[Person, PupilTraits]],
-               la_of: dict[tuple[int, int], int]) -> Iterator[dict[str, object]]:
-    """Pupils in reception to year 11: the sample, and every census child with a pupil number."""
-    august = date(writer.year, 8, 31)
-    for person, t in traits:
-        ncy = age_on(person.birth, august) - 4
-        if not 0 <= ncy <= 11 or person.irn is None:
-            continue
-        score = t.ability
-        if ncy in (6, 9, 11):
-            score += random.Random(t.noise_seed * 64 + ncy).gauss(0, 0.5)
-        yield {
-            "YEAR_CODE": writer.code, "IRN": person.irn, "ALF_PE": person.alf,
-            "LOCAL_AUTHORITY_CODE": la_of.get(person.key, person.origin_la),
-            "NATIONAL_CURRICULUM_YEAR": ncy, "FSM": int(t.fsm), "SEN": int(t.sen),
-            "KS2_CSI": int(score > -1.3) if ncy == 6 else None,
-            "KS3_CSI": int(score > -1.1) if ncy == 9 else None,
-            "KS4_CAPPED_POINTS": (f"{min(580.0, max(0.0, 360 + 120 * score)):.1f}"
-                                  if ncy == 11 else None),
-        }
+def final_period(record: CaseRecord) -> Period:
+    """The record's latest period of care (short breaks apart), the first if two start together."""
+    start = last_period_start(record)
+    return next(p for p in record.periods
+                if not p.is_short_break and p.start.toordinal() == start)
 
 
-def sort_key(row: dict[str, object], *columns: str) -> tuple[str, ...]:
-    return tuple(fmt(row.get(c)) for c in columns)
-
-
-@dataclass
-class Prepared:
-    """What every year's writer shares, computed once before the years are written."""
-
-    census: Census
-    ordered: list[CaseRecord]
-    finals: dict[tuple[int, int], tuple[CaseRecord, Period]]
-    traits: list[tuple[Person, PupilTraits]]  # in pupil-number order, the order written
-
-
-_PREPARED: Prepared | None = None  # inherited by forked year writers
-
-
-def prepare(census: Census) -> Prepared:
-    by_la: dict[int, list[CaseRecord]] = {}
-    for record in census.records:
-        by_la.setdefault(record.la, []).append(record)
-    ordered = [r for la in sorted(by_la) for r in sorted(by_la[la], key=lambda r: r.system_id)]
-    # pupil numbers are unique: sorting once here orders every year's pupil file
-    traits = sorted(pupil_traits(census), key=lambda pt: fmt(pt[0].irn))
-    return Prepared(census, ordered, final_periods(ordered), traits)
-
-
-def write_year(year: int) -> dict[str, int]:
-    """Write one reporting year's six files."""
-    assert _PREPARED is not None
-    census, ordered = _PREPARED.census, _PREPARED.ordered
-    writer = ReturnWriter(census, year)
+def write_cases(writer: ReturnWriter, ordered: list[CaseRecord],
+                finals: list[tuple[CaseRecord, Period]]) -> dict[str, int]:
+    """One year's case files (all but the pupil census) of records in case-system id order."""
     code = writer.code
     counts: dict[str, int] = {}
     with writer.open("cla/child.csv", CLA_CHILD_COLUMNS) as children, \
@@ -522,58 +621,198 @@ def write_year(year: int) -> dict[str, int]:
     counts[f"cla/{code}/episode.csv"] = episodes.count
     counts[f"cla/{code}/adoption.csv"] = writer.write(
         "cla/adoption.csv", CLA_ADOPTION_COLUMNS, adoption_rows(writer, ordered))
-    leavers = sorted(care_leaver_rows(writer, _PREPARED.finals),
-                     key=lambda r: sort_key(r, "LOCAL_AUTHORITY_CODE", "SYSTEM_ID"))
     counts[f"cla/{code}/care_leaver.csv"] = writer.write(
-        "cla/care_leaver.csv", CLA_CARE_LEAVER_COLUMNS, leavers)
+        "cla/care_leaver.csv", CLA_CARE_LEAVER_COLUMNS, care_leaver_rows(writer, finals))
     counts[f"crcs/{code}/child.csv"] = writer.write(
         "crcs/child.csv", CRCS_CHILD_COLUMNS, crcs_rows(writer, ordered))
-    la_of: dict[tuple[int, int], int] = {}
-    for record in ordered:
-        if record.first_date <= writer.census_day:
-            la_of[record.person.key] = record.la
-    counts[f"plasc/{code}/pupil.csv"] = writer.write(
-        "plasc/pupil.csv", PLASC_PUPIL_COLUMNS, pupil_rows(writer, _PREPARED.traits, la_of))
     return counts
 
 
-def write_census(census: Census) -> dict[str, int]:
-    """Write every reporting year's files (years in parallel); returns rows per file."""
-    global _PREPARED
-    config = census.config
-    _PREPARED = prepare(census)
-    years = list(range(config.first_year, config.last_year + 1))
+class ShardTask(NamedTuple):
+    shard: Shard
+    alf: npt.NDArray[np.int64]  # per record: the person's linking field, -1 for none
+    irn: npt.NDArray[np.int64]  # per record: the person's pupil number, -1 for none
+    config: GeneratorConfig  # out_dir: the shard's own folder of part files
+
+
+def load_shard(path: Path) -> list[CaseRecord]:
+    records: list[CaseRecord] = []
+    with open(path, "rb") as f:
+        while True:
+            try:
+                records.extend(pickle.load(f))
+            except EOFError:
+                return records
+
+
+def _write_shard(task: ShardTask) -> dict[str, int]:
+    """Every year's case rows of one shard, in case-system id order, into its part files."""
+    shard = task.shard
+    assert shard.number is not None and shard.final is not None
+    records = load_shard(Path(shard.path))
+    la = next(x for x in local_authorities() if x.code == shard.la)
+    for record, number, alf, irn in zip(records, shard.number.tolist(), task.alf.tolist(),
+                                        task.irn.tolist()):
+        record.system_id = system_id(la, number)
+        record.person.alf = None if alf < 0 else alf
+        record.person.irn = None if irn < 0 else f"{irn:012X}"
+    finals = {id(r) for r, final in zip(records, shard.final.tolist()) if final}
+    ordered = sorted(records, key=lambda r: r.system_id)
+    final_rows = [(r, final_period(r)) for r in ordered if id(r) in finals]
     counts: dict[str, int] = {}
-    # The census is frozen out of the cyclic collector: a forked writer never walks it
-    # (which would copy every page of it into the writer) and no writer spends time on it.
-    gc.freeze()
-    try:
-        if config.workers > 1:
-            # The parent writes every workers-th year itself while forked writers do the
-            # rest: each forked writer ends up with its own copy of the census (reading an
-            # object writes its reference count), so this saves one copy.
-            own = years[::config.workers]
-            context = multiprocessing.get_context("fork")
-            with ProcessPoolExecutor(max_workers=config.workers - 1, mp_context=context) as pool:
-                forked = pool.map(write_year, [y for y in years if y not in own])
-                results = [write_year(y) for y in own]
-                results.extend(forked)
-        else:
-            results = [write_year(y) for y in years]
-    finally:
-        _PREPARED = None
-        gc.unfreeze()
-    for result in results:
-        counts.update(result)
-    return dict(sorted(counts.items()))
+    for year in range(task.config.first_year, task.config.last_year + 1):
+        counts.update(write_cases(ReturnWriter(task.config, year), ordered, final_rows))
+    return counts
+
+
+def merge_parts(config: GeneratorConfig, parts: dict[int, list[Path]]) -> None:
+    """Each year's case files: per authority (in code order), its shards' part files merged
+    by case-system id (each part is in that order; a child is in one part only)."""
+    for year in range(config.first_year, config.last_year + 1):
+        writer = ReturnWriter(config, year)
+        for relative, columns in CASE_FILES:
+            collection, name = relative.split("/")
+            with open(writer.path(relative), "w", encoding="utf-8", newline="") as target:
+                target.write(",".join(writer.present(relative, columns)) + "\n")
+                for la in sorted(parts):
+                    with contextlib.ExitStack() as stack:
+                        files = [stack.enter_context(open(folder / collection / writer.code / name,
+                                                          encoding="utf-8", newline=""))
+                                 for folder in parts[la]]
+                        for f in files:
+                            f.readline()  # the header
+                        target.writelines(heapq.merge(*files, key=case_id))
+
+
+def case_id(line: str) -> str:
+    """SYSTEM_ID (CHILD_CODE in CRCS): the third column of every case file."""
+    return line.split(",", 3)[2]
+
+
+def pupil_traits(config: GeneratorConfig, people: People, pupils: People) -> dict[str, Any]:
+    """Every census child with a pupil number (in order of appearance), then the sample of all
+    pupils: what stays with a pupil from year to year, as arrays."""
+    census_children = np.flatnonzero(people.has_upn)
+    rng = random.Random(f"{config.seed}:pupil-traits")
+    # compact arrays as they fill: a list would hold an object per value
+    ability, noise = array.array("d"), array.array("q")
+    fsm, sen = bytearray(), bytearray()
+    for vulnerable, count in ((True, len(census_children)), (False, len(pupils))):
+        for _ in range(count):
+            ability.append(rng.gauss(-1.3 if vulnerable else 0.0, 1.0))
+            fsm.append(rng.random() < (0.5 if vulnerable else 0.18))
+            sen.append(rng.random() < (0.5 if vulnerable else 0.21))
+            noise.append(rng.getrandbits(40))
+    assert people.alf is not None and people.irn is not None
+    assert pupils.alf is not None and pupils.irn is not None
+    return {
+        "person": np.concatenate([census_children, np.full(len(pupils), -1, I64)]),
+        "origin": np.concatenate([people.origin[census_children], pupils.origin]),
+        "cohort": np.concatenate([people.cohort[census_children], pupils.cohort]),
+        "alf": np.concatenate([people.alf[census_children], pupils.alf]),
+        "irn": np.concatenate([people.irn[census_children], pupils.irn]),
+        "ability": np.frombuffer(ability, np.float64),
+        "fsm": np.frombuffer(fsm, np.uint8).astype(np.bool_),
+        "sen": np.frombuffer(sen, np.uint8).astype(np.bool_),
+        "noise": np.frombuffer(noise, I64),
+    }
+
+
+PUPIL_TRAITS_SAVED = ("cohort", "alf", "irn", "ability", "fsm", "sen", "noise")
+
+
+def save_pupils(config: GeneratorConfig, people: People, pupils: People, shards: list[Shard],
+                folder: Path) -> None:
+    """What each year's pupil file is written from, as .npy files that the year writers map:
+    the traits in pupil-number order (the order written), and each year's authority per pupil."""
+    folder.mkdir()
+    traits = pupil_traits(config, people, pupils)
+    by_irn = np.argsort(traits["irn"], kind="stable")
+    for name in PUPIL_TRAITS_SAVED:
+        np.save(folder / f"{name}.npy", traits[name][by_irn])
+    person, origin = traits["person"][by_irn], traits["origin"][by_irn]
+    del traits
+    for year in range(config.first_year, config.last_year + 1):
+        # the authority a census child's case was last in by the census date (the highest code
+        # if in two), else where the child came from
+        la_of = np.full(len(people), -1, I32)
+        census_day = census_date(year).toordinal()
+        for shard in shards:
+            np.maximum.at(la_of, shard.person[shard.first_date <= census_day], shard.la)
+        la = np.where(person >= 0, la_of[person], -1)
+        np.save(folder / f"la-{year}.npy", np.where(la >= 0, la, origin).astype(I32))
+
+
+class PupilTask(NamedTuple):
+    year: int
+    folder: str  # of save_pupils
+    config: GeneratorConfig
+
+
+def _write_pupil_year(task: PupilTask) -> dict[str, int]:
+    """One year's pupil file: pupils in reception to year 11, in pupil-number order (the
+    sample, and every census child with a pupil number)."""
+    folder = Path(task.folder)
+    traits = {name: np.load(folder / f"{name}.npy", mmap_mode="r") for name in PUPIL_TRAITS_SAVED}
+    la = np.load(folder / f"la-{task.year}.npy", mmap_mode="r")
+    writer = ReturnWriter(task.config, task.year)
+    ncy = task.year - 4 - traits["cohort"]
+    rows = np.flatnonzero((ncy >= 0) & (ncy <= 11))
+    return {f"plasc/{writer.code}/pupil.csv": writer.write(
+        "plasc/pupil.csv", PLASC_PUPIL_COLUMNS, pupil_rows(writer, traits, rows, ncy, la))}
+
+
+def pupil_rows(writer: ReturnWriter, traits: dict[str, Any], rows: npt.NDArray[np.int64],
+               ncy: npt.NDArray[np.int32], la: npt.NDArray[np.int32]
+               ) -> Iterator[dict[str, object]]:
+    """The pupil file's rows: ``rows`` of the traits, in order (in batches of plain values)."""
+    for at in range(0, len(rows), 65_536):
+        batch = rows[at:at + 65_536]
+        for year_group, ability, noise, alf, irn, la_code, fsm, sen in zip(
+                ncy[batch].tolist(), traits["ability"][batch].tolist(),
+                traits["noise"][batch].tolist(), traits["alf"][batch].tolist(),
+                traits["irn"][batch].tolist(), la[batch].tolist(), traits["fsm"][batch].tolist(),
+                traits["sen"][batch].tolist()):
+            score = ability
+            if year_group in (6, 9, 11):
+                score += random.Random(noise * 64 + year_group).gauss(0, 0.5)
+            yield {
+                "YEAR_CODE": writer.code, "IRN": f"{irn:012X}",
+                "ALF_PE": alf if alf >= 0 else None, "LOCAL_AUTHORITY_CODE": la_code,
+                "NATIONAL_CURRICULUM_YEAR": year_group, "FSM": int(fsm), "SEN": int(sen),
+                "KS2_CSI": int(score > -1.3) if year_group == 6 else None,
+                "KS3_CSI": int(score > -1.1) if year_group == 9 else None,
+                "KS4_CAPPED_POINTS": (f"{min(580.0, max(0.0, 360 + 120 * score)):.1f}"
+                                      if year_group == 11 else None),
+            }
+
+
+class _InProcess:
+    """An executor that runs each call at once, here: one worker."""
+
+    def submit(self, fn: Callable[[T], R], arg: T) -> Future[R]:
+        future: Future[R] = Future()
+        future.set_result(fn(arg))
+        return future
+
+
+@contextmanager
+def processes(workers: int, start_method: str) -> Iterator[ProcessPoolExecutor | _InProcess]:
+    """``workers`` processes (started by ``start_method``), or this one for a single worker."""
+    if workers <= 1:
+        yield _InProcess()
+        return
+    with ProcessPoolExecutor(max_workers=workers,
+                             mp_context=multiprocessing.get_context(start_method)) as pool:
+        yield pool
 
 
 @contextmanager
 def _without_cyclic_gc() -> Iterator[None]:
-    """The simulated census holds no reference cycles: collecting it only costs time.
+    """The simulated records hold no reference cycles: collecting them only costs time.
 
-    Millions of long-lived objects make every full collection walk all of them
-    (and, in a forked worker, copy them); reference counting alone frees them.
+    Millions of long-lived objects make every full collection walk all of them;
+    reference counting alone frees them.
     """
     was_enabled = gc.isenabled()
     gc.disable()
@@ -585,10 +824,46 @@ def _without_cyclic_gc() -> Iterator[None]:
 
 
 def generate(config: GeneratorConfig) -> dict[str, int]:
-    """Simulate and write a census; returns rows written per file."""
+    """Simulate and write a census; returns rows written per file.
+
+    Shards and part files go to a temporary folder beside ``out_dir``, removed at the end.
+    """
     config.out_dir.mkdir(parents=True, exist_ok=True)
-    with _without_cyclic_gc():
-        return write_census(simulate(config))
+    with _without_cyclic_gc(), tempfile.TemporaryDirectory(
+            prefix=f".{config.out_dir.name}-work-", dir=config.out_dir.parent) as tmp:
+        work = Path(tmp)
+        (work / "shards").mkdir()
+        # simulations in forked processes (the parent is small yet), ended before writing: a
+        # finished worker would keep the memory of its largest simulation
+        with processes(config.workers, "fork") as pool:
+            simulated = [pool.submit(_simulate_to_shards, job)
+                         for job in enumerate(simulation_jobs(config, work / "shards"))]
+            shards, people = merge_simulations([f.result() for f in simulated])
+        pupils = general_pupils(config)
+        assign_identifiers(config, shards, people, pupils)
+        save_pupils(config, people, pupils, shards, work / "pupils")
+        del pupils
+        assert people.alf is not None and people.irn is not None
+        parts: dict[int, list[Path]] = {}
+        tasks: list[PupilTask | ShardTask] = [
+            PupilTask(year, str(work / "pupils"), config)
+            for year in range(config.first_year, config.last_year + 1)]
+        for shard in sorted(shards, key=lambda s: (s.la, s.job)):
+            folder = work / "parts" / f"{shard.job:05d}-{shard.la}"
+            parts.setdefault(shard.la, []).append(folder)
+            tasks.append(ShardTask(shard, people.alf[shard.person], people.irn[shard.person],
+                                   replace(config, out_dir=folder)))
+        del shards, people
+        counts: dict[str, int] = {}
+        # writers spawned, not forked: a fork would map the parent's arrays into each
+        with processes(config.workers, "spawn") as pool:
+            written = [pool.submit(_write_pupil_year, task) if isinstance(task, PupilTask)
+                       else pool.submit(_write_shard, task) for task in tasks]
+            for future in written:
+                for file, rows in future.result().items():
+                    counts[file] = counts.get(file, 0) + rows
+        merge_parts(config, parts)
+    return dict(sorted(counts.items()))
 
 
-__all__ = ["GeneratorConfig", "generate", "simulate", "write_census", "Census", "Episode"]
+__all__ = ["GeneratorConfig", "generate", "Episode"]

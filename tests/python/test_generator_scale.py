@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import gc
 import hashlib
+from dataclasses import replace
 from pathlib import Path
+
+import duckdb
 
 from carecensus.generator import GeneratorConfig, generate
 
@@ -21,9 +24,9 @@ def tree_digest(root: Path) -> dict[str, str]:
             for p in sorted(root.rglob("*.csv"))}
 
 
-def test_parent_and_forked_writers_split_the_years_without_changing_a_byte(
-        tmp_path: Path) -> None:
-    # three workers: the parent writes 2021 and 2024, two forked writers share 2022 and 2023
+def test_worker_processes_share_the_work_without_changing_a_byte(tmp_path: Path) -> None:
+    # one worker does everything in this process; three simulate, then write the shards and
+    # the pupil years, in whatever order they finish
     generate(small(tmp_path / "one", workers=1))
     generate(small(tmp_path / "three", workers=3))
     one = tree_digest(tmp_path / "one")
@@ -42,3 +45,49 @@ def test_generate_leaves_the_garbage_collector_as_it_found_it(tmp_path: Path) ->
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_authorities_in_chunks_keep_volumes_and_unique_identifiers(tmp_path: Path) -> None:
+    # how a census many times Wales is simulated: each authority as independent chunks
+    whole = replace(small(tmp_path / "whole", workers=2), scale=0.2)
+    chunked = replace(whole, out_dir=tmp_path / "chunked", chunk_scale=0.07)  # three chunks
+    whole_rows, chunked_rows = generate(whole), generate(chunked)
+    assert tree_digest(chunked.out_dir) != tree_digest(whole.out_dir)  # other simulations
+    assert chunked_rows.keys() == whole_rows.keys()
+    for file in ("cla/202324/child.csv", "cla/202324/episode.csv", "crcs/202324/child.csv",
+                 "plasc/202324/pupil.csv"):
+        assert abs(chunked_rows[file] / whole_rows[file] - 1) < 0.1, file
+    # the shards and part files went with the temporary folder beside the census
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["chunked", "whole"]
+    con = duckdb.connect(config={"threads": 1})  # one reader: rows come in file order
+    raw = chunked.out_dir.as_posix()
+    for pattern, key, order in (
+            ("cla/*/child.csv", "LOCAL_AUTHORITY_CODE, SYSTEM_ID", "SYSTEM_ID"),
+            ("crcs/*/child.csv", "LOCAL_AUTHORITY_CODE, CHILD_CODE", "CHILD_CODE"),
+            ("plasc/*/pupil.csv", "IRN", "IRN")):
+        # one row per child (pupil) and year; case files in case-system id order within each
+        # authority, pupil files in pupil-number order
+        same_group = "true" if order == "IRN" else "LOCAL_AUTHORITY_CODE = previous_group"
+        rows, keys, out_of_order = con.execute(f"""
+            with f as (
+                select *, row_number() over () as line
+                from read_csv('{raw}/{pattern}', all_varchar = true, union_by_name = true,
+                              filename = true)
+            ),
+            lagged as (
+                select *,
+                    lag({order}) over (partition by filename order by line) as previous,
+                    lag(LOCAL_AUTHORITY_CODE) over (partition by filename order by line)
+                        as previous_group
+                from f
+            )
+            select count(*), count(distinct (filename, {key})),
+                count(*) filter (where {order} < previous and {same_group})
+            from lagged""").fetchall()[0]
+        assert rows == keys > 0, pattern
+        assert out_of_order == 0, pattern
+    # persons are unique across chunks: a pupil number is one child's, wherever they appear
+    assert con.execute(f"""
+        select count(*) from (
+            select IRN from read_csv('{raw}/plasc/*/pupil.csv', all_varchar = true)
+            group by IRN having count(distinct ALF_PE) > 1)""").fetchall()[0][0] == 0
