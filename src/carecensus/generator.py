@@ -235,7 +235,8 @@ def _simulate_to_shards(indexed: tuple[int, SimJob]) -> tuple[list[Shard], Peopl
     person_rows: list[Person] = []
     groups: dict[int, list[CaseRecord]] = {}
     for record in records:
-        if people.setdefault(record.person.key, len(people)) == len(person_rows):
+        if record.person.key not in people:  # people in the order they first appear
+            people[record.person.key] = len(person_rows)
             person_rows.append(record.person)
         groups.setdefault(record.la, []).append(record)
     shards = []
@@ -346,7 +347,9 @@ def mark_final_periods(shards: list[Shard]) -> None:
     person = np.concatenate([s.person for s in shards])
     start = np.concatenate([s.last_start for s in shards])
     la = np.concatenate([np.full(len(s.seq), s.la, I32) for s in shards])
-    number = np.concatenate([s.number for s in shards if s.number is not None])
+    numbers = [s.number for s in shards]
+    assert all(n is not None for n in numbers), "case-system numbers are given first"
+    number = np.concatenate([n for n in numbers if n is not None])
     order = np.lexsort((number, la, -start.astype(I64), person))
     first = np.ones(len(order), np.bool_)
     first[1:] = person[order][1:] != person[order][:-1]
@@ -360,16 +363,6 @@ def mark_final_periods(shards: list[Shard]) -> None:
 
 
 # --- writing -------------------------------------------------------------------
-
-def fmt(value: object) -> str:
-    if value is None:
-        return ""
-    if type(value) is str:
-        return value
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
-
 
 class RowFile:
     """Rows going into one open CSV file, counted."""
