@@ -62,13 +62,18 @@
 {%- endmacro %}
 
 
-{# The number of lines of a text that are not blank (how many records a CSV reader sees). #}
+{#
+    The number of lines of a text that are not blank (how many records a CSV reader sees): lines
+    split at line feeds, blank when they hold nothing but spaces and carriage returns.
+    DuckDB: one match per non-blank line (its first visible character), so a file is never split
+    into a list of its lines: a 400 MB file would take gigabytes as lines (docs/benchmark.md).
+#}
 {% macro census_count_nonblank_lines(expression) -%}
     {{ return(adapter.dispatch('census_count_nonblank_lines', 'welsh_care_census')(expression)) }}
 {%- endmacro %}
 
 {% macro duckdb__census_count_nonblank_lines(expression) -%}
-    len(list_filter(string_split({{ expression }}, chr(10)), lambda line: trim(replace(line, chr(13), '')) <> ''))
+    len(regexp_extract_all({{ expression }}, '(?m)^[ \r]*[^ \r\n]'))
 {%- endmacro %}
 
 {% macro default__census_count_nonblank_lines(expression) -%}
@@ -86,13 +91,36 @@
 {%- endmacro %}
 
 
-{# The last non-blank line of a text (without its line ending). #}
+{#
+    The last non-blank line of a text, without carriage returns; null when every line is blank.
+    DuckDB: the line matched at the end of the text (only blank lines may follow it), not a split
+    of the whole text into lines.
+#}
 {% macro census_last_line(expression) -%}
     {{ return(adapter.dispatch('census_last_line', 'welsh_care_census')(expression)) }}
 {%- endmacro %}
 
 {% macro duckdb__census_last_line(expression) -%}
-    list_filter(string_split(replace({{ expression }}, chr(13), ''), chr(10)), lambda line: trim(line) <> '')[-1]
+    replace(nullif(regexp_extract({{ expression }}, '([^\n]*[^ \r\n][^\n]*)[ \r\n]*$', 1), ''), chr(13), '')
+{%- endmacro %}
+
+
+{# The first line of a text (up to its first line feed, carriage return kept). #}
+{% macro census_first_line(expression) -%}
+    {{ return(adapter.dispatch('census_first_line', 'welsh_care_census')(expression)) }}
+{%- endmacro %}
+
+{#- Not a split into lines, which would copy the whole text: the text up to its first line feed. -#}
+{% macro default__census_first_line(expression) -%}
+    case
+        when {{ dbt.position(census_newline(), expression) }} > 0
+            then left({{ expression }}, {{ dbt.position(census_newline(), expression) }} - 1)
+        else {{ expression }}
+    end
+{%- endmacro %}
+
+{% macro spark__census_first_line(expression) -%}
+    {{ dbt.split_part(expression, census_newline(), 1) }}
 {%- endmacro %}
 
 {% macro default__census_last_line(expression) -%}

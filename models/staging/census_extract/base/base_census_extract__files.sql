@@ -13,21 +13,34 @@ decoded as (
     from source
 ),
 
+-- the only CTE that reads the whole text of a file: what follows is a few small values per file
+measured as (
+    select
+        source_file,
+        size_bytes,
+        content_hash,
+        content_text is not null as is_valid_utf8,
+        replace({{ census_first_line('content_text') }}, chr(13), '') as header_line,
+        {{ census_last_line('content_text') }} as last_line,
+        {{ census_count_nonblank_lines('content_text') }} as nonblank_line_count,
+        {{ dbt.right('content_text', '1') }} as last_character
+    from decoded
+),
+
 described as (
     select
         source_file,
         size_bytes,
         content_hash,
-        content_text,
+        is_valid_utf8,
+        header_line,
+        last_line,
+        nonblank_line_count,
+        last_character,
         {{ dbt.split_part('source_file', "'/'", 1) }} as census,
         {{ dbt.split_part('source_file', "'/'", 2) }} as folder_year_code,
-        replace({{ dbt.split_part('source_file', "'/'", 3) }}, '.csv', '') as table_name,
-        content_text is not null as is_valid_utf8,
-        replace(
-            {{ dbt.split_part('content_text', census_newline(), 1) }}, chr(13), ''
-        ) as header_line,
-        {{ census_last_line('content_text') }} as last_line
-    from decoded
+        replace({{ dbt.split_part('source_file', "'/'", 3) }}, '.csv', '') as table_name
+    from measured
 ),
 
 final as (
@@ -46,11 +59,11 @@ final as (
         is_valid_utf8,
         {{ dbt.concat(["','", "replace(replace(coalesce(header_line, ''), '\"', ''), ' ', '')", "','"]) }}
             as header_columns,
-        greatest({{ census_count_nonblank_lines('content_text') }} - 1, 0) as data_row_count,
-        coalesce({{ dbt.right('content_text', '1') }} = {{ census_newline() }}, false) as ends_with_newline,
+        greatest(nonblank_line_count - 1, 0) as data_row_count,
+        coalesce(last_character = {{ census_newline() }}, false) as ends_with_newline,
         -- a last line without a newline and with fewer fields than the header has been cut short
         coalesce(
-            {{ dbt.right('content_text', '1') }} <> {{ census_newline() }}
+            last_character <> {{ census_newline() }}
             and {{ dbt.length('last_line') }} - {{ dbt.length("replace(last_line, ',', '')") }}
             < {{ dbt.length('header_line') }} - {{ dbt.length("replace(header_line, ',', '')") }},
             false
