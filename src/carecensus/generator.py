@@ -33,7 +33,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import MISSING, dataclass, fields, replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
@@ -170,11 +170,8 @@ def _simulate(job: SimJob) -> list[CaseRecord]:
     la = next(x for x in las if x.code == job.la)
     sim = AuthoritySimulation(la, las, share=la.cla_weight / total,
                               crcs_share=la.cla_weight / total, seed=job.seed, scale=job.scale,
-                              last_year=job.last_year)
+                              last_year=job.last_year, first_seq=job.chunk * SEQ_STRIDE)
     sim.run()
-    if job.chunk:
-        for person in {id(r.person): r.person for r in sim.records}.values():
-            person.seq += job.chunk * SEQ_STRIDE
     return sim.records
 
 
@@ -209,8 +206,8 @@ class People:
 
     @staticmethod
     def concat(parts: list[People]) -> People:
-        return People(*(np.concatenate([getattr(p, f) for p in parts])
-                        for f in ("origin", "seq", "has_alf", "has_upn", "cohort")))
+        return People(*(np.concatenate([getattr(p, f.name) for p in parts])
+                        for f in fields(People) if f.default is MISSING))
 
     def __len__(self) -> int:
         return len(self.origin)
@@ -666,7 +663,7 @@ def merge_parts(config: GeneratorConfig, parts: dict[int, list[Path]]) -> None:
         for relative, columns in CASE_FILES:
             collection, name = relative.split("/")
             with open(writer.path(relative), "w", encoding="utf-8", newline="") as target:
-                target.write(",".join(writer.present(relative, columns)) + "\n")
+                csv.writer(target, lineterminator="\n").writerow(writer.present(relative, columns))
                 for la in sorted(parts):
                     with contextlib.ExitStack() as stack:
                         files = [stack.enter_context(open(folder / collection / writer.code / name,

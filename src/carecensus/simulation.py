@@ -218,7 +218,8 @@ class AuthoritySimulation:
     """Everything that happens in one authority's simulation, seeded on its own."""
 
     def __init__(self, la: LocalAuthority, others: tuple[LocalAuthority, ...], share: float,
-                 crcs_share: float, seed: int, scale: float, last_year: int) -> None:
+                 crcs_share: float, seed: int, scale: float, last_year: int,
+                 first_seq: int = 0) -> None:
         self.la = la
         self.others = tuple(o for o in others if o.code != la.code)
         self.share = share
@@ -229,7 +230,7 @@ class AuthoritySimulation:
         self.records: list[CaseRecord] = []
         self.in_care: Counter[int] = Counter()  # census year -> children looked after
         self.crcs_in: Counter[int] = Counter()  # census year -> CRCS-only children counted
-        self.seq = 0
+        self.seq = first_seq  # people are numbered first_seq + 1, first_seq + 2, ...
         self.horizon = census_date(last_year)
 
     # --- people ---------------------------------------------------------------
