@@ -27,8 +27,11 @@ import gc
 import heapq
 import math
 import multiprocessing
+import os
 import pickle
 import random
+import shutil
+import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -813,14 +816,46 @@ def _without_cyclic_gc() -> Iterator[None]:
             gc.enable()
 
 
+def _work_prefix(out_dir: Path) -> str:
+    """How the temporary folders of generators writing ``out_dir`` begin (the process id follows)."""
+    return f".{out_dir.name}-work-"
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
+def remove_abandoned_work(out_dir: Path) -> list[Path]:
+    """Remove the temporary folders beside ``out_dir`` of generators that are gone (killed with
+    no chance to clean up: SIGKILL, out of memory, power cut); a running generator's folder stays.
+    A folder is named after its generator's process id on this machine."""
+    prefix = _work_prefix(out_dir)
+    removed = []
+    for folder in sorted(out_dir.parent.glob(f"{prefix}*")):
+        pid = folder.name.removeprefix(prefix).split("-")[0]
+        if folder.is_dir() and pid.isdigit() and not _process_alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
 def generate(config: GeneratorConfig) -> dict[str, int]:
     """Simulate and write a census; returns rows written per file.
 
-    Shards and part files go to a temporary folder beside ``out_dir``, removed at the end.
+    Shards and part files go to a temporary folder beside ``out_dir``, removed at the end (and,
+    if the generator is killed, by the next generator writing there).
     """
     config.out_dir.mkdir(parents=True, exist_ok=True)
+    for folder in remove_abandoned_work(config.out_dir):
+        print(f"removed {folder}, left by a generator that was killed", file=sys.stderr)
     with _without_cyclic_gc(), tempfile.TemporaryDirectory(
-            prefix=f".{config.out_dir.name}-work-", dir=config.out_dir.parent) as tmp:
+            prefix=f"{_work_prefix(config.out_dir)}{os.getpid()}-", dir=config.out_dir.parent) as tmp:
         work = Path(tmp)
         (work / "shards").mkdir()
         # simulations in forked processes (the parent is small yet), ended before writing: a

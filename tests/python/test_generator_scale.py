@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import os
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -91,3 +94,16 @@ def test_authorities_in_chunks_keep_volumes_and_unique_identifiers(tmp_path: Pat
         select count(*) from (
             select IRN from read_csv('{raw}/plasc/*/pupil.csv', all_varchar = true)
             group by IRN having count(distinct ALF_PE) > 1)""").fetchall()[0][0] == 0
+
+
+def test_a_killed_generators_work_folder_is_removed_by_the_next_one(tmp_path: Path) -> None:
+    # a generator killed with no chance to clean up leaves its temporary folder beside the census
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    abandoned = tmp_path / f".census-work-{gone.pid}-x1y2"
+    (abandoned / "shards").mkdir(parents=True)
+    (abandoned / "shards" / "00001-W06000001.pickle").write_bytes(b"shard")
+    running = tmp_path / f".census-work-{os.getpid()}-a3b4"  # a live process's: not touched
+    running.mkdir()
+    generate(small(tmp_path / "census", workers=1, first_year=2024))
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["census", running.name])
