@@ -305,6 +305,17 @@ rollup_levels as (
             counted_rows.cell_value,
             counted_rows.statistic_input
         from (
+            {%- if not statistic_name %}
+            {#- counts only: each (year, authority, category) summed before the roll-up copies it
+                to its totals and Wales, so the roll-up handles cells, not rows -#}
+            select
+                year_code,
+                local_authority_code,
+                category,
+                sum(cell_value) as cell_value,
+                cast(null as {{ dbt.type_numeric() }}) as statistic_input
+            from (
+            {%- endif %}
             select
                 year_code,
                 local_authority_code,
@@ -315,6 +326,13 @@ rollup_levels as (
             where
                 ({{ where }})
                 and {{ category_expression }} in ({{ quoted | join(', ') }})
+            {%- if not statistic_name %}
+            ) as row_values
+            group by
+                year_code,
+                local_authority_code,
+                category
+            {%- endif %}
         ) as counted_rows
         cross join rollup_levels
         {%- if not with_total %}
