@@ -24,6 +24,7 @@ import array
 import contextlib
 import csv
 import gc
+import glob
 import heapq
 import math
 import multiprocessing
@@ -31,6 +32,7 @@ import os
 import pickle
 import random
 import shutil
+import socket
 import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
@@ -817,14 +819,16 @@ def _without_cyclic_gc() -> Iterator[None]:
 
 
 def _work_prefix(out_dir: Path) -> str:
-    """How the temporary folders of generators writing ``out_dir`` begin (the process id follows)."""
-    return f".{out_dir.name}-work-"
+    """How the temporary folders of this machine's generators writing ``out_dir`` begin (the
+    process id follows): the host's name keeps another machine's generators, writing to a shared
+    folder, out of reach of :func:`remove_abandoned_work`."""
+    return f".{out_dir.name}-work-{socket.gethostname()}-"
 
 
 def _process_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
+    except (ProcessLookupError, OverflowError):  # gone, or no process can have that number
         return False
     except PermissionError:  # someone else's process
         return True
@@ -832,16 +836,18 @@ def _process_alive(pid: int) -> bool:
 
 
 def remove_abandoned_work(out_dir: Path) -> list[Path]:
-    """Remove the temporary folders beside ``out_dir`` of generators that are gone (killed with
-    no chance to clean up: SIGKILL, out of memory, power cut); a running generator's folder stays.
-    A folder is named after its generator's process id on this machine."""
+    """Remove the temporary folders beside ``out_dir`` of this machine's generators that are gone
+    (killed with no chance to clean up: SIGKILL, out of memory, power cut); a running
+    generator's folder stays. A folder is named ``<prefix><process id>-<random>``."""
     prefix = _work_prefix(out_dir)
     removed = []
-    for folder in sorted(out_dir.parent.glob(f"{prefix}*")):
-        pid = folder.name.removeprefix(prefix).split("-")[0]
-        if folder.is_dir() and pid.isdigit() and not _process_alive(int(pid)):
+    for folder in sorted(out_dir.parent.glob(f"{glob.escape(prefix)}*")):
+        pid, _, rest = folder.name.removeprefix(prefix).partition("-")
+        if folder.is_dir() and not folder.is_symlink() and pid.isdigit() and rest \
+                and not _process_alive(int(pid)):
             shutil.rmtree(folder, ignore_errors=True)
-            removed.append(folder)
+            if not folder.exists():
+                removed.append(folder)
     return removed
 
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import os
-import subprocess
-import sys
+import socket
 from dataclasses import replace
 from pathlib import Path
 
@@ -98,12 +97,14 @@ def test_authorities_in_chunks_keep_volumes_and_unique_identifiers(tmp_path: Pat
 
 def test_a_killed_generators_work_folder_is_removed_by_the_next_one(tmp_path: Path) -> None:
     # a generator killed with no chance to clean up leaves its temporary folder beside the census
-    gone = subprocess.Popen([sys.executable, "-c", "pass"])
-    gone.wait()
-    abandoned = tmp_path / f".census-work-{gone.pid}-x1y2"
+    host = socket.gethostname()
+    no_such_pid = 2**22 + 1  # above Linux's largest process id: no process has it
+    abandoned = tmp_path / f".census-work-{host}-{no_such_pid}-x1y2"
     (abandoned / "shards").mkdir(parents=True)
     (abandoned / "shards" / "00001-W06000001.pickle").write_bytes(b"shard")
-    running = tmp_path / f".census-work-{os.getpid()}-a3b4"  # a live process's: not touched
-    running.mkdir()
+    kept = [tmp_path / f".census-work-{host}-{os.getpid()}-a3b4",  # a live process's
+            tmp_path / f".census-work-elsewhere-{no_such_pid}-c5d6"]  # another machine's
+    for folder in kept:
+        folder.mkdir()
     generate(small(tmp_path / "census", workers=1, first_year=2024))
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["census", running.name])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["census", *(k.name for k in kept)])

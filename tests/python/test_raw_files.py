@@ -32,6 +32,10 @@ FILES: dict[str, bytes] = {
     "leading_spaces": b"  A,B\n 1, 2 \n  \n",
     "blank_first": b"\r\n\r\nA,B\n1,2",
     "quoted": b'"A","B C"\n"1","x,y"\n',
+    "spaces_after_last_row": b"A,B\n1\n  ",
+    # a line of no-break spaces is not blank: only spaces and carriage returns make a line blank
+    # (DuckDB's trim() also removes other Unicode spaces; Spark's, as here, only spaces)
+    "no_break_space_line": "A,B\n1,2\n\u00a0".encode(),
 }
 
 COLUMNS = ("size_bytes", "content_hash", "is_valid_utf8", "header_columns", "data_row_count",
