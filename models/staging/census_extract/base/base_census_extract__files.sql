@@ -14,7 +14,7 @@ decoded as (
 ),
 
 -- the only CTE that reads the whole text of a file: what follows is a few small values per file
-measured as (
+described as (
     select
         source_file,
         size_bytes,
@@ -23,24 +23,11 @@ measured as (
         replace({{ census_first_line('content_text') }}, chr(13), '') as header_line,
         {{ census_last_line('content_text') }} as last_line,
         {{ census_count_nonblank_lines('content_text') }} as nonblank_line_count,
-        {{ dbt.right('content_text', '1') }} as last_character
-    from decoded
-),
-
-described as (
-    select
-        source_file,
-        size_bytes,
-        content_hash,
-        is_valid_utf8,
-        header_line,
-        last_line,
-        nonblank_line_count,
-        last_character,
+        {{ dbt.right('content_text', '1') }} as last_character,
         {{ dbt.split_part('source_file', "'/'", 1) }} as census,
         {{ dbt.split_part('source_file', "'/'", 2) }} as folder_year_code,
         replace({{ dbt.split_part('source_file', "'/'", 3) }}, '.csv', '') as table_name
-    from measured
+    from decoded
 ),
 
 final as (
