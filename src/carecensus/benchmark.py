@@ -35,7 +35,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -77,6 +77,8 @@ ROWS_PER_S_JOB = "rows/s over main job"
 INCREMENTAL = "incremental: one new year"
 FULL_REBUILD = "full rebuild (--full-refresh)"
 INCREMENTAL_RATIO = "ratio incremental / full rebuild"
+EMPTY_BUILD = "dbt build of no rows (--empty): dbt's own cost per node"
+EMPTY_RATIO = "ratio build of no rows / full rebuild (a floor for the incremental ratio)"
 SPARK = "Spark: dbt build (scale 1 only)"
 
 METRICS: tuple[tuple[str, str], ...] = (
@@ -86,7 +88,8 @@ METRICS: tuple[tuple[str, str], ...] = (
     (JOB_BUILD, "s"), (JOB_MART, "s"), (JOB_PUBLISH, "s"), (JOB_DOCS, "s"), (RAW_DUCKDB, "s"),
     (MODELS_SERIAL, "s"), (SERIAL_RATIO, "x"), (MODEL_RATIO, "x"),
     (MODEL_WALL_RATIO, "x"), (ROWS_PER_S_BUILD, "rows/s"), (ROWS_PER_S_JOB, "rows/s"),
-    (INCREMENTAL, "s"), (FULL_REBUILD, "s"), (INCREMENTAL_RATIO, "x"), (SPARK, "s"),
+    (INCREMENTAL, "s"), (FULL_REBUILD, "s"), (INCREMENTAL_RATIO, "x"),
+    (EMPTY_BUILD, "s"), (EMPTY_RATIO, "x"), (SPARK, "s"),
 )
 MAIN_JOB_STAGES = (VALIDATE_RAW, PARSE, BUILD, VALIDATE_MART, PUBLISH, DOCS)
 # the step names `carecensus run --timings` writes, and the rows they fill
@@ -209,6 +212,7 @@ def derive(run: dict[str, Sample], rows_generated: int | None) -> None:
     run[MODEL_WALL_RATIO] = ratio(value(MODELS_WALL), value(RAW_DUCKDB), MODELS_WALL, RAW_DUCKDB)
     run[INCREMENTAL_RATIO] = ratio(value(INCREMENTAL), value(FULL_REBUILD), INCREMENTAL,
                                    FULL_REBUILD)
+    run[EMPTY_RATIO] = ratio(value(EMPTY_BUILD), value(FULL_REBUILD), EMPTY_BUILD, FULL_REBUILD)
     for metric, over in ((ROWS_PER_S_BUILD, BUILD), (ROWS_PER_S_JOB, MAIN_JOB)):
         seconds = value(over)
         if rows_generated is None:
@@ -421,7 +425,9 @@ def format_report(facts: MachineFacts, results: Sequence[ScaleResult],
         "- *Incremental*: the census without its last reporting year is built (seeds and models, "
         "untimed); the last year's files are added and `dbt build` is timed; then `dbt build "
         "--full-refresh` of the same files is timed as the full rebuild. Both start from a "
-        "parsed project.",
+        "parsed project. Last, `dbt build --empty` runs the same nodes over no rows: what dbt "
+        "itself costs for them, which no incremental model can save, so its ratio to the full "
+        "rebuild is a floor for the incremental ratio.",
         "",
         "## Targets", "",
         format_targets(targets), "",
@@ -1003,17 +1009,19 @@ class _Scale:
 
     def _incremental(self, samples: dict[str, Sample], run_dir: Path, raw: Path,
                      manifest: Manifest) -> None:
+        def not_run(reason: str) -> None:
+            for metric in (INCREMENTAL, FULL_REBUILD, EMPTY_BUILD):
+                samples[metric] = Sample.missing(reason)
+
         if self.options.skip_incremental:
-            samples[INCREMENTAL] = samples[FULL_REBUILD] = Sample.missing("--skip-incremental")
+            not_run("--skip-incremental")
             return
         if not incremental_models(manifest):
-            reason = "no incremental model in the project (no materialized='incremental')"
-            samples[INCREMENTAL] = samples[FULL_REBUILD] = Sample.missing(reason)
+            not_run("no incremental model in the project (no materialized='incremental')")
             return
         years = sorted({p.name for p in raw.glob("*/*") if p.is_dir() and p.name.isdigit()})
         if len(years) < 2:
-            samples[INCREMENTAL] = samples[FULL_REBUILD] = Sample.missing(
-                "the census has fewer than two reporting years")
+            not_run("the census has fewer than two reporting years")
             return
         # the census without its last year, built in full; then the last year arrives
         partial = run_dir / "raw-incremental"
@@ -1030,8 +1038,7 @@ class _Scale:
                            "--vars", without_last),
                           work, partial, incremental_db, "dbt-build-without-last-year")
         if before.value is None:
-            samples[INCREMENTAL] = samples[FULL_REBUILD] = Sample.missing(
-                f"build without the last year did not finish: {before.reason}")
+            not_run(f"build without the last year did not finish: {before.reason}")
             return
         for folder in sorted(p for p in raw.glob(f"*/{years[-1]}") if p.is_dir()):
             _link_tree(folder, partial / folder.parent.name / folder.name)
@@ -1042,6 +1049,12 @@ class _Scale:
                                         incremental_db, "dbt-build-incremental")
         samples[FULL_REBUILD] = self.dbt(FULL_REBUILD, (*PRODUCTION_BUILD, "--full-refresh"), work,
                                          partial, incremental_db, "dbt-build-full-refresh")
+        # last, as it leaves every table empty: the same nodes over no rows (dbt's --empty reads
+        # every ref and source as an empty relation). Its not_empty tests fail, as they should.
+        empty = self.dbt(EMPTY_BUILD, (*PRODUCTION_BUILD, "--empty"), work, partial,
+                         incremental_db, "dbt-build-empty")
+        samples[EMPTY_BUILD] = (replace(empty, note="tests that want rows fail on no rows")
+                                if empty.value is not None and empty.note else empty)
 
     def _spark(self, samples: dict[str, Sample], run_dir: Path, raw: Path, index: int) -> None:
         if self.options.skip_spark:

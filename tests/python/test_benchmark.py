@@ -57,6 +57,18 @@ def test_derive_adds_main_job_ratios_and_rows_per_second() -> None:
     assert run[bm.ROWS_PER_S_JOB].value == pytest.approx(105.0)
     assert run[bm.INCREMENTAL_RATIO].value is None
     assert "incremental" in (run[bm.INCREMENTAL_RATIO].reason or "")
+    assert run[bm.EMPTY_RATIO].value is None
+
+
+def test_derive_sets_the_floor_of_the_incremental_ratio_beside_it() -> None:
+    run = {bm.INCREMENTAL: Sample(30.0), bm.FULL_REBUILD: Sample(40.0),
+           bm.EMPTY_BUILD: Sample(28.0)}
+    bm.derive(run, rows_generated=None)
+    assert run[bm.INCREMENTAL_RATIO].value == pytest.approx(0.75)
+    assert run[bm.EMPTY_RATIO].value == pytest.approx(0.70)
+    del run[bm.EMPTY_BUILD]
+    bm.derive(run, rows_generated=None)
+    assert run[bm.EMPTY_RATIO].reason == f"no value for {bm.EMPTY_BUILD}"
 
 
 def test_derive_names_the_missing_stage_of_the_main_job() -> None:
@@ -304,7 +316,8 @@ def test_benchmark_command_writes_a_report_with_every_stage(tmp_path: Path) -> N
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     text = report.read_text()
     table = [line for line in text.splitlines() if line.startswith("| ")]
-    not_run = (bm.INCREMENTAL, bm.FULL_REBUILD, bm.INCREMENTAL_RATIO, bm.SPARK)
+    not_run = (bm.INCREMENTAL, bm.FULL_REBUILD, bm.INCREMENTAL_RATIO, bm.EMPTY_BUILD,
+               bm.EMPTY_RATIO, bm.SPARK)
     for metric, _ in bm.METRICS:
         rows = [line for line in table if line.startswith(f"| {metric} |")]
         assert len(rows) == 1, (metric, text)
