@@ -293,8 +293,10 @@
     The rows of one raw table's base model (base_<source>__<table>) with what the checks need from
     their file: the folder year as a number, whether the row is the file's truncated last line and
     one in_header__<column> flag per contract column (worked out once per file, not once per row).
+    `where` is a condition on those rows (rows_read.<column>): an incremental build checks only
+    some files (census_partition_incremental).
 #}
-{% macro census_rows_in_files(source_name, table_name) -%}
+{% macro census_rows_in_files(source_name, table_name, where='1 = 1') -%}
     {%- set declared = census_source_columns(source_name, table_name) %}
     select
         rows_read.*,
@@ -318,6 +320,7 @@
         from {{ ref('base_census_extract__files') }}
     ) as files
         on rows_read.source_file = files.source_file
+    where {{ where }}
 {%- endmacro %}
 
 

@@ -1,6 +1,7 @@
 """Incremental yearly load: adding a new reporting year's folder and building again reads only the
-new files (the base models are incremental on DuckDB) and gives exactly the marts of a full
-rebuild, corrections to earlier years included.
+new files (the base models are incremental on DuckDB), recomputes only the changed files and
+years of the partition-incremental models, and gives exactly the marts of a full rebuild, corrections to earlier
+years included.
 
 The history is the default census without its last year (202425). That return corrects some
 placement postcodes of episodes reported in 202324 (the generator's later-return corrections),
@@ -21,6 +22,12 @@ from carecensus.dbt_runner import build_warehouse
 
 NEW_YEAR = "202425"
 CENSUSES = ("cla", "crcs", "plasc")
+# models incremental by year (census_partition_incremental) whose inputs are CRCS rows alone
+CRCS_ROW_MODELS = ("int_crcs_parenting_factors_unpivoted", "bdg_crcs_parenting_factors")
+# and those that also read CRCS status groups, which other returns can change
+STATUS_MODELS = ("fct_crcs_care_and_support", "int_plasc_pupils_matched_to_care_and_support",
+                 "fct_pupil_outcomes", "fct_pub_education_outcomes",
+                 "fct_pub_crcs_care_and_support")
 
 
 def copy_without_year(source: Path, target: Path, year: str) -> None:
@@ -37,6 +44,21 @@ def error_failures(warehouse: Path) -> int:
                                "where severity = 'error'").fetchall()[0][0])
     finally:
         con.close()
+
+
+def refreshed_partitions(warehouse: Path) -> dict[str, list[str]]:
+    """The partitions (years, files) each partition-incremental model recomputed in its last
+    build ('*': every one, '-': none)."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        rows = con.execute("select model_name, partition_value from main.census_model_refreshes "
+                           "order by 1, 2").fetchall()
+    finally:
+        con.close()
+    refreshed: dict[str, list[str]] = {}
+    for model, year in rows:
+        refreshed.setdefault(str(model), []).append(str(year))
+    return refreshed
 
 
 def differing_marts(left: Path, right: Path) -> dict[str, tuple[int, int, int]]:
@@ -104,6 +126,78 @@ def test_incremental_marts_equal_a_full_rebuild(incremental: tuple[Path, Path, i
                                                 clean_warehouse: Path) -> None:
     warehouse, _, _ = incremental
     assert differing_marts(clean_warehouse, warehouse) == {}
+
+
+def test_partition_incremental_models_recompute_only_what_changed(
+        incremental: tuple[Path, Path, int]) -> None:
+    warehouse, _, _ = incremental
+    refreshed = refreshed_partitions(warehouse)
+    # the row checks of the raw files: the new year's files, and no other
+    for census, table in (("cla", "episode"), ("crcs", "child"), ("plasc", "pupil")):
+        files = refreshed.get(f"base_{census}__{table}_issues", [])
+        assert f"{census}/{NEW_YEAR}/{table}.csv" in files, (census, table, refreshed)
+        assert all(f"/{NEW_YEAR}/" in file for file in files), (census, table, refreshed)
+    for model in CRCS_ROW_MODELS:
+        assert refreshed.get(model) == [NEW_YEAR], (model, refreshed)
+    for model in STATUS_MODELS:
+        years = refreshed.get(model, [])
+        assert NEW_YEAR in years and "*" not in years and len(years) < 4, (model, refreshed)
+
+
+def test_tests_of_an_incremental_model_read_the_recomputed_partitions(
+        incremental: tuple[Path, Path, int]) -> None:
+    _, work, _ = incremental
+    compiled = work / "target" / "run" / "welsh_care_census" / "models" / "marts"
+
+    def test_sql(folder: str, prefix: str) -> str:
+        files = sorted((compiled / folder).glob(f"*.yml/{prefix}*.sql"))
+        assert len(files) == 1, (prefix, files)
+        return files[0].read_text()
+
+    # a key of the bridge, in the year the build recomputed ...
+    key = test_sql("care_and_support", "unique_bdg_crcs_parenting_factors_crcs_parenting_factor_key")
+    assert f"year_code in ({NEW_YEAR})" in key
+    # ... a table-wide test of it, and a key of a model rebuilt whole, in every year
+    assert "year_code in" not in test_sql("published", "not_empty_fct_pub_education_outcomes")
+    assert "year_code in" not in test_sql("looked_after", "unique_fct_cla_episodes_episode_key")
+
+
+def test_a_correction_to_an_earlier_crcs_year_is_recomputed(
+        incremental: tuple[Path, Path, int]) -> None:
+    """A later delivery of 201920's CRCS file with one parenting factor corrected: that year, and
+    only that year, of the parenting-factor models is recomputed, and the bridge shows the new
+    value."""
+    warehouse, work, _ = incremental
+    child_file = work / "raw" / "crcs" / "201920" / "child.csv"
+    original = child_file.read_bytes()
+    lines = original.decode("utf-8").splitlines(keepends=True)
+    header = lines[0].rstrip("\r\n").split(",")
+    column = header.index("DOMESTIC_ABUSE")
+    # the first row without quoted fields whose factor is 0 (no): corrected to 1 (yes)
+    index = next(i for i, line in enumerate(lines[1:], start=1)
+                 if '"' not in line and line.rstrip("\r\n").split(",")[column] == "0")
+    corrected = lines[index].rstrip("\r\n").split(",")
+    corrected[column] = "1"
+    lines[index] = ",".join(corrected) + lines[index][len(lines[index].rstrip("\r\n")):]
+    child_file.write_bytes("".join(lines).encode("utf-8"))
+    try:
+        build_warehouse(work / "raw", work)
+        refreshed = refreshed_partitions(warehouse)
+        for model in CRCS_ROW_MODELS:
+            assert refreshed.get(model) == ["201920"], (model, refreshed)
+        con = duckdb.connect(str(warehouse), read_only=True)
+        try:
+            present = con.execute(
+                "select bridge.is_present from marts.bdg_crcs_parenting_factors as bridge "
+                "inner join staging.stg_crcs__children as children using (crcs_key) "
+                "where children.source_file = 'crcs/201920/child.csv' "
+                "and children.source_row_number = ? "
+                "and bridge.parenting_factor_code = 'domestic_abuse'", [index]).fetchall()
+        finally:
+            con.close()
+        assert present == [(True,)]
+    finally:
+        child_file.write_bytes(original)
 
 
 def test_a_file_delivered_again_with_changes_is_read_again(

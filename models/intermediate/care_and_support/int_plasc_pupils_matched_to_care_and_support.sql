@@ -3,20 +3,32 @@
     pupil number (IRN) or, failing that, on ALF_PE. Where several CRCS rows match, the most
     serious status wins (looked after, then on the register, then neither). Pupils with no match
     are not receiving care and support.
+
+    Year-incremental on DuckDB (census_partition_incremental): a year's rows depend only on that
+    year's pupils, CRCS rows and CRCS status groups, so a build recomputes the years where any of
+    them changed.
 -#}
+{%- set years = census_partition_incremental({
+    'stg_plasc__pupils': 'year_code',
+    'stg_crcs__children': 'year_code',
+    'int_crcs_children_grouped_by_status': 'year_code',
+}) -%}
 
 with
 
 pupils as (
     select * from {{ ref('stg_plasc__pupils') }}
+    where {{ census_partition_filter('year_code', years) }}
 ),
 
 crcs_children as (
     select * from {{ ref('stg_crcs__children') }}
+    where {{ census_partition_filter('year_code', years) }}
 ),
 
 crcs as (
     select * from {{ ref('int_crcs_children_grouped_by_status') }}
+    where {{ census_partition_filter('year_code', years) }}
 ),
 
 crcs_identified as (

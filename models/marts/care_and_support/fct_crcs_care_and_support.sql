@@ -1,7 +1,11 @@
+{#- Year-incremental on DuckDB (census_partition_incremental): a year's rows are that year's CRCS children. -#}
+{%- set years = census_partition_incremental({'int_crcs_children_grouped_by_status': 'year_code'}) -%}
+
 with
 
 crcs as (
     select * from {{ ref('int_crcs_children_grouped_by_status') }}
+    where {{ census_partition_filter('year_code', years) }}
 ),
 
 final as (

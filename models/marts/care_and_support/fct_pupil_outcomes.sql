@@ -1,7 +1,11 @@
+{#- Year-incremental on DuckDB (census_partition_incremental): a year's rows are that year's pupils. -#}
+{%- set years = census_partition_incremental({'int_plasc_pupils_matched_to_care_and_support': 'year_code'}) -%}
+
 with
 
 pupils as (
     select * from {{ ref('int_plasc_pupils_matched_to_care_and_support') }}
+    where {{ census_partition_filter('year_code', years) }}
 ),
 
 final as (

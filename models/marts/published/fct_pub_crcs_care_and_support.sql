@@ -84,15 +84,23 @@
 {%- endfor -%}
 {%- do parts.append(published_cells('closures', 'reason_for_closure', 'Care and support plans closed during the year',
     'Reason for closure', closure_reasons, first_year_code=202324)) %}
+{#- Year-incremental on DuckDB (census_partition_incremental): every cell is within a year. -#}
+{%- set years = census_partition_incremental({
+    'fct_crcs_care_and_support': 'year_code',
+    'bdg_crcs_parenting_factors': 'year_code',
+    'int_census_reporting_years': 'year_code',
+}) %}
 
 with
 
 care_and_support as (
     select * from {{ ref('fct_crcs_care_and_support') }}
+    where {{ census_partition_filter('year_code', years) }}
 ),
 
 parenting_factors as (
     select * from {{ ref('bdg_crcs_parenting_factors') }}
+    where {{ census_partition_filter('year_code', years) }}
 ),
 
 categories_of_need as (
@@ -109,6 +117,7 @@ populations as (
 
 reporting_years as (
     select year_code from {{ ref('int_census_reporting_years') }}
+    where {{ census_partition_filter('year_code', years) }}
 ),
 
 {{ published_grid_ctes() }},

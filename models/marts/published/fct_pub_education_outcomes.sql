@@ -16,6 +16,11 @@
     ('Other pupils receiving care and support', "child_status_group = 'neither'"),
     ('All pupils', '1 = 1'),
 ] -%}
+{#- Year-incremental on DuckDB (census_partition_incremental): every cell is within a year. -#}
+{%- set years = census_partition_incremental({
+    'fct_pupil_outcomes': 'year_code',
+    'int_census_reporting_years': 'year_code',
+}) -%}
 {%- set yes_no = ['Yes', 'No', 'Not known'] -%}
 {%- set achieved = ['Achieved', 'Not achieved', 'Not known'] -%}
 {#- every breakdown of every group, as published_cells() selects to union -#}
@@ -40,10 +45,12 @@ with
 
 pupil_outcomes as (
     select * from {{ ref('fct_pupil_outcomes') }}
+    where {{ census_partition_filter('year_code', years) }}
 ),
 
 reporting_years as (
     select year_code from {{ ref('int_census_reporting_years') }}
+    where {{ census_partition_filter('year_code', years) }}
 ),
 
 {{ published_grid_ctes() }},
