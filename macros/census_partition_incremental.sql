@@ -15,7 +15,9 @@
     was last built from, kept in the table census_model_inputs of the target schema. A partition
     whose fingerprint differs, appears or disappears is recomputed. Everything is recomputed on
     the model's first build, on --full-refresh, when a parent read whole (a dimension, a code
-    list) changed, and when the model's own SQL or the key salt changed since its last build.
+    list) changed, and when the code it depends on changed since its last build (its own SQL,
+    this project's macros, the sources' column rules, the key salt, dbt's version:
+    census_partition_code_version). Under --empty these models change nothing.
 
     A model uses it like this (the partition column must have the same name in the model and in
     its partitioned inputs):
@@ -82,10 +84,11 @@
     fingerprints as pending); a compile, docs or show selects everything and writes nothing.
 -#}
 {%- macro census_partition_plan(partitioned_inputs) -%}
-    {%- if not execute or flags.WHICH not in ('run', 'build') -%}{{ return(none) }}{%- endif -%}
+    {#- --empty reads every input as empty: plan nothing, and change nothing (see the hooks) -#}
+    {%- if not execute or flags.WHICH not in ('run', 'build') or flags.EMPTY -%}{{ return(none) }}{%- endif -%}
     {%- set ledger = census_model_inputs_relation() -%}
     {%- set refreshes = census_model_refreshes_relation() -%}
-    {%- set code_version = local_md5(model.checksum.checksum ~ '|' ~ census_key_salt()) -%}
+    {%- set code_version = census_partition_code_version() -%}
     {%- set fingerprints = [] -%}
     {%- for name, column in partitioned_inputs.items() -%}
         {%- do fingerprints.append(census_partition_fingerprints(ref(name), name, column)) -%}
@@ -167,12 +170,38 @@
     {%- endif -%}
 {%- endmacro -%}
 
+{#- Numbers stay numbers (year codes: the filter reaches the scan); 'null' is the null partition. -#}
 {%- macro census_partition_in(column, values) -%}
     {%- set literals = [] -%}
-    {%- for value in values -%}
-        {%- do literals.append(value if value.isdigit() else "'" ~ value | replace("'", "''") ~ "'") -%}
+    {%- for value in values if value != 'null' -%}
+        {%- do literals.append(value if modules.re.fullmatch('[0-9]{1,18}', value)
+                               else "'" ~ value | replace("'", "''") ~ "'") -%}
     {%- endfor -%}
-    {%- if literals -%}{{ column }} in ({{ literals | join(', ') }}){%- else -%}1 = 0{%- endif -%}
+    {%- set conditions = [] -%}
+    {%- if literals -%}{%- do conditions.append(column ~ ' in (' ~ literals | join(', ') ~ ')') -%}{%- endif -%}
+    {%- if 'null' in values -%}{%- do conditions.append(column ~ ' is null') -%}{%- endif -%}
+    {%- if conditions -%}({{ conditions | join(' or ') }}){%- else -%}1 = 0{%- endif -%}
+{%- endmacro -%}
+
+
+{#-
+    What a model's output depends on besides its inputs' rows: its own SQL, every macro of this
+    project (the row checks and published cells are macros), the sources' column rules (formats,
+    code lists, the year a column starts), the key salt and dbt's version. Any change to them and
+    the model is recomputed whole. (Vars read directly by a model are not in it.)
+-#}
+{%- macro census_partition_code_version() -%}
+    {%- set parts = [model.checksum.checksum, census_key_salt(), dbt_version] -%}
+    {%- for name, value in context.items() | sort(attribute='0') -%}
+        {%- if value.macro is defined and value.macro.package_name == project_name -%}
+            {%- do parts.append(name ~ ':' ~ value.macro.macro_sql) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- for source in graph.sources.values() | sort(attribute='unique_id') -%}
+        {%- do parts.append(source.unique_id ~ ':' ~ tojson(source.columns) ~ tojson(source.meta)
+                            ~ tojson(source.source_meta)) -%}
+    {%- endfor -%}
+    {{- return(local_md5(parts | join('|'))) -}}
 {%- endmacro -%}
 
 
@@ -180,15 +209,18 @@
 {%- macro census_partition_delete(partition_column) -%}
     {%- if is_incremental() -%}
         {%- set refreshes = census_model_refreshes_relation() -%}
+        {#- only this build's plan: without one (--empty) nothing is deleted -#}
         delete from {{ this }}
         where
             exists (
                 select 1 from {{ refreshes }}
-                where model_name = '{{ this.identifier }}' and partition_value = '*'
+                where
+                    model_name = '{{ this.identifier }}' and invocation_id = '{{ invocation_id }}'
+                    and partition_value = '*'
             )
-            or cast({{ partition_column }} as {{ dbt.type_string() }}) in (
+            or coalesce(cast({{ partition_column }} as {{ dbt.type_string() }}), 'null') in (
                 select partition_value from {{ refreshes }}
-                where model_name = '{{ this.identifier }}'
+                where model_name = '{{ this.identifier }}' and invocation_id = '{{ invocation_id }}'
             )
     {%- else -%}
         select 1 as nothing_to_delete
@@ -199,9 +231,20 @@
 {#- Post-hook: the model is now built from the pending fingerprints. -#}
 {%- macro census_partition_record() -%}
     {%- set ledger = census_model_inputs_relation() -%}
-    delete from {{ ledger }} where model_name = '{{ this.identifier }}' and state = 'built';
+    {#- only when this build planned (not under --empty): else the last build's record stays -#}
+    delete from {{ ledger }}
+    where
+        model_name = '{{ this.identifier }}' and state = 'built'
+        and exists (
+            select 1 from {{ ledger }}
+            where
+                model_name = '{{ this.identifier }}' and state = 'pending'
+                and invocation_id = '{{ invocation_id }}'
+        );
     update {{ ledger }} set state = 'built'
-    where model_name = '{{ this.identifier }}' and state = 'pending'
+    where
+        model_name = '{{ this.identifier }}' and state = 'pending'
+        and invocation_id = '{{ invocation_id }}'
 {%- endmacro -%}
 
 
@@ -231,71 +274,4 @@
         cast(sum(hash(census_fingerprinted_row)) as varchar) as row_hash
     from {{ relation }} as census_fingerprinted_row
     group by 1, 2
-{%- endmacro -%}
-
-
-{#-
-    Tests of an incremental build look at the rows it recomputed.
-
-    In a `dbt build` that recomputed only some partitions of a partition-incremental model, its
-    generic tests whose verdict on a table is the union of their verdicts on its partitions (row
-    checks, relationships, keys: a partition-incremental model's key must include its partition,
-    as the models' keys do; disclosure control, whose groups are within a year) read only those
-    partitions: the others passed the same tests when they were built, and their rows have not
-    changed. Tests of a table as a whole (not_empty, is_empty) and singular tests read
-    everything. Set the var census_test_all_partitions (dbt build --vars
-    '{census_test_all_partitions: true}') to test everything; a plain `dbt test` and a full build
-    always do.
-
-    (One macro on purpose: dbt's get_where_subquery dispatches here from the dbt namespace, and
-    some callers of it, sqlfluff's dbt templater among them, do not see this project's other
-    macros from there.)
--#}
-{%- macro duckdb__get_where_subquery(relation) -%}
-    {%- set partition_local_tests = [
-        'not_null', 'unique', 'accepted_values', 'relationships', 'unique_combination_of_columns',
-        'values_in_code_list', 'accepted_range', 'expression_is_true', 'disclosure_controlled',
-    ] -%}
-    {%- set conditions = [] -%}
-    {%- set where = config.get('where', '') -%}
-    {%- if where -%}{%- do conditions.append('(' ~ where ~ ')') -%}{%- endif -%}
-    {%- set partition_column = none -%}
-    {%- if execute and flags.WHICH == 'build' and not var('census_test_all_partitions', false) -%}
-        {%- set test_name = (model.get('test_metadata') or {}).get('name') -%}
-        {%- set tested = (graph.get('nodes') or {}).get(model.get('attached_node') or '') -%}
-        {%- if test_name in partition_local_tests and tested and relation.identifier == tested.alias -%}
-            {%- set partition_column = ((tested.config or {}).get('meta') or {}).get('census_incremental_partition') -%}
-        {%- endif -%}
-    {%- endif -%}
-    {%- if partition_column -%}
-        {%- set known -%}
-            select count(*) from information_schema.tables
-            where table_schema = '{{ target.schema }}' and table_name = 'census_model_refreshes'
-        {%- endset -%}
-        {%- set values = [] -%}
-        {%- if run_query(known).columns[0].values()[0] > 0 -%}
-            {%- set refreshed -%}
-                select partition_value from {{ target.schema }}.census_model_refreshes
-                where model_name = '{{ tested.alias }}' and invocation_id = '{{ invocation_id }}'
-            {%- endset -%}
-            {%- set values = run_query(refreshed).columns[0].values() | map('string') | list -%}
-        {%- endif -%}
-        {#- recomputed in this invocation, and not whole: test the recomputed partitions -#}
-        {%- if values and '*' not in values -%}
-            {%- set literals = [] -%}
-            {%- for value in values if value != '-' -%}
-                {%- do literals.append(value if value.isdigit() else "'" ~ value | replace("'", "''") ~ "'") -%}
-            {%- endfor -%}
-            {%- do conditions.append(partition_column ~ ' in (' ~ literals | join(', ') ~ ')'
-                                     if literals else '1 = 0') -%}
-        {%- endif -%}
-    {%- endif -%}
-    {%- if conditions -%}
-        {%- set filtered -%}
-            (select * from {{ relation }} where {{ conditions | join(' and ') }}) dbt_subquery
-        {%- endset -%}
-        {{- return(filtered) -}}
-    {%- else -%}
-        {{- return(relation) -}}
-    {%- endif -%}
 {%- endmacro -%}

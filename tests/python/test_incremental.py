@@ -144,24 +144,6 @@ def test_partition_incremental_models_recompute_only_what_changed(
         assert NEW_YEAR in years and "*" not in years and len(years) < 4, (model, refreshed)
 
 
-def test_tests_of_an_incremental_model_read_the_recomputed_partitions(
-        incremental: tuple[Path, Path, int]) -> None:
-    _, work, _ = incremental
-    compiled = work / "target" / "run" / "welsh_care_census" / "models" / "marts"
-
-    def test_sql(folder: str, prefix: str) -> str:
-        files = sorted((compiled / folder).glob(f"*.yml/{prefix}*.sql"))
-        assert len(files) == 1, (prefix, files)
-        return files[0].read_text()
-
-    # a key of the bridge, in the year the build recomputed ...
-    key = test_sql("care_and_support", "unique_bdg_crcs_parenting_factors_crcs_parenting_factor_key")
-    assert f"year_code in ({NEW_YEAR})" in key
-    # ... a table-wide test of it, and a key of a model rebuilt whole, in every year
-    assert "year_code in" not in test_sql("published", "not_empty_fct_pub_education_outcomes")
-    assert "year_code in" not in test_sql("looked_after", "unique_fct_cla_episodes_episode_key")
-
-
 def test_a_correction_to_an_earlier_crcs_year_is_recomputed(
         incremental: tuple[Path, Path, int]) -> None:
     """A later delivery of 201920's CRCS file with one parenting factor corrected: that year, and
