@@ -293,10 +293,17 @@
     The rows of one raw table's base model (base_<source>__<table>) with what the checks need from
     their file: the folder year as a number, whether the row is the file's truncated last line and
     one in_header__<column> flag per contract column (worked out once per file, not once per row).
-    `where` is a condition on those rows (rows_read.<column>): an incremental build checks only
-    some files (census_partition_incremental).
+
+    It also makes the model calling it (a row-check model, base_<source>__<table>_issues)
+    incremental by raw file on DuckDB (census_partition_incremental): a file's issues come from
+    its own rows, its entry in the file inventory and the code lists, so a build checks only the
+    new and changed files.
 #}
-{% macro census_rows_in_files(source_name, table_name, where='1 = 1') -%}
+{% macro census_rows_in_files(source_name, table_name) -%}
+    {%- set base_model = 'base_' ~ source_name ~ '__' ~ table_name -%}
+    {%- set partitioned_inputs = {'base_census_extract__files': 'source_file'} -%}
+    {%- do partitioned_inputs.update({base_model: 'source_file'}) -%}
+    {%- set files = census_partition_incremental(partitioned_inputs, 'source_file') -%}
     {%- set declared = census_source_columns(source_name, table_name) %}
     select
         rows_read.*,
@@ -307,7 +314,7 @@
         coalesce(
             files.is_last_line_truncated and rows_read.source_row_number = files.data_row_count, false
         ) as is_truncated_row
-    from {{ ref('base_' ~ source_name ~ '__' ~ table_name) }} as rows_read
+    from {{ ref(base_model) }} as rows_read
     left join (
         select
             {%- for c in declared %}
@@ -320,7 +327,7 @@
         from {{ ref('base_census_extract__files') }}
     ) as files
         on rows_read.source_file = files.source_file
-    where {{ where }}
+    where {{ census_partition_filter('rows_read.source_file', files) }}
 {%- endmacro %}
 
 

@@ -10,17 +10,10 @@
 {#- A row's key within its file: a repeated key is a duplicate row. #}
 {%- set row_key = ['local_authority_code', 'system_id'] %}
 
-{#- Incremental by raw file on DuckDB (census_partition_incremental): a file's issues come from
-    its own rows (and the code lists), so a build checks only the new and changed files. #}
-{%- set files = census_partition_incremental({
-    'base_cla__care_leaver': 'source_file',
-    'base_census_extract__files': 'source_file',
-}, 'source_file') %}
-
 with
 
 rows_in_files as (
-    {{ census_rows_in_files('cla', 'care_leaver', census_partition_filter('rows_read.source_file', files)) }}
+    {{ census_rows_in_files('cla', 'care_leaver') }}
 ),
 
 row_issues as (

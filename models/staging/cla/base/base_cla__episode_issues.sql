@@ -8,17 +8,10 @@
 -- depends_on: {{ ref('ref_local_authorities') }}
 -- depends_on: {{ ref('ref_lsoa_local_authorities') }}
 
-{#- Incremental by raw file on DuckDB (census_partition_incremental): a file's issues come from
-    its own rows (and the code lists), so a build checks only the new and changed files. #}
-{%- set files = census_partition_incremental({
-    'base_cla__episode': 'source_file',
-    'base_census_extract__files': 'source_file',
-}, 'source_file') %}
-
 with
 
 rows_in_files as (
-    {{ census_rows_in_files('cla', 'episode', census_partition_filter('rows_read.source_file', files)) }}
+    {{ census_rows_in_files('cla', 'episode') }}
 ),
 
 row_issues as (

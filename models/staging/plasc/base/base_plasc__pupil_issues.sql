@@ -7,17 +7,10 @@
 {#- A row's key within its file: a repeated key is a duplicate row. #}
 {%- set row_key = ['irn'] %}
 
-{#- Incremental by raw file on DuckDB (census_partition_incremental): a file's issues come from
-    its own rows (and the code lists), so a build checks only the new and changed files. #}
-{%- set files = census_partition_incremental({
-    'base_plasc__pupil': 'source_file',
-    'base_census_extract__files': 'source_file',
-}, 'source_file') %}
-
 with
 
 rows_in_files as (
-    {{ census_rows_in_files('plasc', 'pupil', census_partition_filter('rows_read.source_file', files)) }}
+    {{ census_rows_in_files('plasc', 'pupil') }}
 ),
 
 row_issues as (
