@@ -53,12 +53,12 @@
 -#}
 {%- macro census_create_partition_ledger() -%}
     {%- if target.type == 'duckdb' -%}
-        create schema if not exists {{ census_model_inputs_relation().without_identifier() }};
-        create table if not exists {{ census_model_inputs_relation() }} (
+        create schema if not exists {{ census_ledger_relation('census_model_inputs').without_identifier() }};
+        create table if not exists {{ census_ledger_relation('census_model_inputs') }} (
             model_name varchar, state varchar, input_name varchar, partition_value varchar,
             row_count bigint, row_hash varchar, code_version varchar, invocation_id varchar
         );
-        create table if not exists {{ census_model_refreshes_relation() }} (
+        create table if not exists {{ census_ledger_relation('census_model_refreshes') }} (
             model_name varchar, partition_value varchar, invocation_id varchar
         )
     {%- else -%}
@@ -67,14 +67,10 @@
 {%- endmacro -%}
 
 
-{%- macro census_model_inputs_relation() -%}
+{#- One of the two ledger tables: census_model_inputs or census_model_refreshes. -#}
+{%- macro census_ledger_relation(identifier) -%}
     {{ return(api.Relation.create(database=target.database, schema=target.schema,
-                                  identifier='census_model_inputs', type='table')) }}
-{%- endmacro -%}
-
-{%- macro census_model_refreshes_relation() -%}
-    {{ return(api.Relation.create(database=target.database, schema=target.schema,
-                                  identifier='census_model_refreshes', type='table')) }}
+                                  identifier=identifier, type='table')) }}
 {%- endmacro -%}
 
 
@@ -86,8 +82,8 @@
 {%- macro census_partition_plan(partitioned_inputs) -%}
     {#- --empty reads every input as empty: plan nothing, and change nothing (see the hooks) -#}
     {%- if not execute or flags.WHICH not in ('run', 'build') or flags.EMPTY -%}{{ return(none) }}{%- endif -%}
-    {%- set ledger = census_model_inputs_relation() -%}
-    {%- set refreshes = census_model_refreshes_relation() -%}
+    {%- set ledger = census_ledger_relation('census_model_inputs') -%}
+    {%- set refreshes = census_ledger_relation('census_model_refreshes') -%}
     {%- set code_version = census_partition_code_version() -%}
     {%- set fingerprints = [] -%}
     {%- for name, column in partitioned_inputs.items() -%}
@@ -161,26 +157,22 @@
 {%- endmacro -%}
 
 
-{#- A boolean SQL expression: the rows of the partitions to select (from census_partition_plan). -#}
+{#-
+    A boolean SQL expression: the rows of the partitions to select (from census_partition_plan;
+    none: every row). Numbers stay numbers (year codes: the filter reaches the scan); 'null' is
+    the null partition.
+-#}
 {%- macro census_partition_filter(column, partitions) -%}
-    {%- if partitions is none -%}
-        1 = 1
-    {%- else -%}
-        {{ census_partition_in(column, partitions) }}
-    {%- endif -%}
-{%- endmacro -%}
-
-{#- Numbers stay numbers (year codes: the filter reaches the scan); 'null' is the null partition. -#}
-{%- macro census_partition_in(column, values) -%}
+    {%- if partitions is none -%}{{ return('1 = 1') }}{%- endif -%}
     {%- set literals = [] -%}
-    {%- for value in values if value != 'null' -%}
+    {%- for value in partitions if value != 'null' -%}
         {%- do literals.append(value if modules.re.fullmatch('[0-9]{1,18}', value)
                                else "'" ~ value | replace("'", "''") ~ "'") -%}
     {%- endfor -%}
     {%- set conditions = [] -%}
     {%- if literals -%}{%- do conditions.append(column ~ ' in (' ~ literals | join(', ') ~ ')') -%}{%- endif -%}
-    {%- if 'null' in values -%}{%- do conditions.append(column ~ ' is null') -%}{%- endif -%}
-    {%- if conditions -%}({{ conditions | join(' or ') }}){%- else -%}1 = 0{%- endif -%}
+    {%- if 'null' in partitions -%}{%- do conditions.append(column ~ ' is null') -%}{%- endif -%}
+    {{- return('(' ~ conditions | join(' or ') ~ ')' if conditions else '1 = 0') -}}
 {%- endmacro -%}
 
 
@@ -208,7 +200,7 @@
 {#- Pre-hook: the model's rows of the partitions about to be selected again go. -#}
 {%- macro census_partition_delete(partition_column) -%}
     {%- if is_incremental() -%}
-        {%- set refreshes = census_model_refreshes_relation() -%}
+        {%- set refreshes = census_ledger_relation('census_model_refreshes') -%}
         {#- only this build's plan: without one (--empty) nothing is deleted -#}
         delete from {{ this }}
         where
@@ -230,7 +222,7 @@
 
 {#- Post-hook: the model is now built from the pending fingerprints. -#}
 {%- macro census_partition_record() -%}
-    {%- set ledger = census_model_inputs_relation() -%}
+    {%- set ledger = census_ledger_relation('census_model_inputs') -%}
     {#- only when this build planned (not under --empty): else the last build's record stays -#}
     delete from {{ ledger }}
     where
