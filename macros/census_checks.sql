@@ -380,20 +380,34 @@
 {%- endmacro %}
 
 
-{# The rows of a base model that have no issue at all (as a select over two import CTEs). #}
-{% macro census_clean_rows(rows_cte, issues_cte) -%}
-    select {{ rows_cte }}.*
-    from {{ rows_cte }}
+{#
+    The rows of a base model (base_<source>__<table>) that have no issue at all in its row-check
+    model (base_<source>__<table>_issues): what a staging model types and keys.
+
+    It also makes the staging model calling it incremental by raw file on DuckDB
+    (census_partition_incremental): a file's clean rows come from its own rows and their issues,
+    so a build stages only the new and changed files, and the staging model is a table that its
+    readers and tests read without recomputing it.
+#}
+{% macro census_clean_rows(base_model) -%}
+    {%- set issues_model = base_model ~ '_issues' -%}
+    {%- set files = census_partition_incremental(
+        {base_model: 'source_file', issues_model: 'source_file'}, 'source_file') -%}
+    select rows_read.*
+    from {{ ref(base_model) }} as rows_read
     left join (
         select distinct
             source_file,
             source_row_number
-        from {{ issues_cte }}
+        from {{ ref(issues_model) }}
+        where {{ census_partition_filter('source_file', files) }}
     ) as rows_with_issues
         on
-            {{ rows_cte }}.source_file = rows_with_issues.source_file
-            and {{ rows_cte }}.source_row_number = rows_with_issues.source_row_number
-    where rows_with_issues.source_file is null
+            rows_read.source_file = rows_with_issues.source_file
+            and rows_read.source_row_number = rows_with_issues.source_row_number
+    where
+        rows_with_issues.source_file is null
+        and {{ census_partition_filter('rows_read.source_file', files) }}
 {%- endmacro %}
 
 

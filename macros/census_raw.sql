@@ -46,18 +46,76 @@
 
 {#
     The raw files as a relation of (filename, content, size, last_modified): every CSV two folders
-    below CENSUS_RAW_DIR, read as bytes. DuckDB: the source census_extract.files (read_blob).
+    below CENSUS_RAW_DIR, read as bytes. DuckDB: the source census_extract.files (read_blob); given
+    a list of filenames (census_files_to_describe), only those files.
 #}
-{% macro census_raw_files() -%}
-    {{ return(adapter.dispatch('census_raw_files', 'welsh_care_census')()) }}
+{% macro census_raw_files(filenames=none) -%}
+    {{ return(adapter.dispatch('census_raw_files', 'welsh_care_census')(filenames)) }}
 {%- endmacro %}
 
-{% macro default__census_raw_files() -%}
-    {{ return(source('census_extract', 'files')) }}
+{% macro default__census_raw_files(filenames=none) -%}
+    {%- set files = source('census_extract', 'files') -%}
+    {%- if filenames is none -%}{{ return(files) }}{%- endif -%}
+    {%- if not filenames -%}{{ return('(select * from ' ~ files ~ ' where 1 = 0)') }}{%- endif -%}
+    {%- set quoted = [] -%}
+    {%- for filename in filenames -%}{%- do quoted.append("'" ~ filename | replace("'", "''") ~ "'") -%}{%- endfor -%}
+    {{ return('read_blob([' ~ quoted | join(', ') ~ '])') }}
 {%- endmacro %}
 
-{# Spark: the binaryFile data source over the same glob (the source is kept for lineage). #}
-{% macro spark__census_raw_files() -%}
+
+{#
+    The raw files the file inventory (base_census_extract__files) reads again in a build on DuckDB:
+    those whose path, size or modification time is not among its rows (new, changed, touched).
+    The other files' rows are kept as they are (census_files_described_before), so a new year's
+    build reads the new year's bytes only. Returns none, read every file, on a first build, under
+    --full-refresh or --empty, on other targets, and when the inventory's columns are not the
+    documented ones (built by an older version of the project). A file rewritten with the same
+    size and modification time is not noticed: --full-refresh reads every file again.
+#}
+{% macro census_files_to_describe() -%}
+    {%- if not execute or target.type != 'duckdb' or flags.WHICH not in ('run', 'build')
+        or flags.FULL_REFRESH or flags.EMPTY -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set built = adapter.get_relation(database=this.database, schema=this.schema, identifier=this.identifier) -%}
+    {%- if built is none -%}{{ return(none) }}{%- endif -%}
+    {%- set columns = adapter.get_columns_in_relation(built) | map(attribute='name') | map('lower') | sort | list -%}
+    {%- if columns != model.columns.keys() | map('lower') | sort | list -%}{{ return(none) }}{%- endif -%}
+    {%- set sql -%}
+        select listing.filename
+        from {{ source('census_extract', 'files') }} as listing
+        where {{ census_relative_path('listing.filename') }} not in (
+            select source_file from ({{ census_files_described_before(built) }}) as described_before
+        )
+        order by 1
+    {%- endset -%}
+    {{ return(run_query(sql).columns[0].values() | list) }}
+{%- endmacro %}
+
+
+{#
+    The rows of the file inventory (a relation built before) whose file is still there with the
+    same path, size and modification time.
+#}
+{% macro census_files_described_before(inventory) -%}
+    select described.*
+    from {{ inventory }} as described
+    inner join (
+        select
+            filename,
+            size,
+            last_modified
+        from {{ source('census_extract', 'files') }}
+    ) as listing
+        on
+            described.source_file = {{ census_relative_path('listing.filename') }}
+            and described.size_bytes = listing.size
+            and described.modified_at = listing.last_modified
+{%- endmacro %}
+
+
+{# Spark: the binaryFile data source over the same glob, every file (the source is kept for lineage). #}
+{% macro spark__census_raw_files(filenames=none) -%}
     {%- do source('census_extract', 'files') -%}
     (
         select

@@ -28,6 +28,11 @@ CRCS_ROW_MODELS = ("int_crcs_parenting_factors_unpivoted", "bdg_crcs_parenting_f
 STATUS_MODELS = ("fct_crcs_care_and_support", "int_plasc_pupils_matched_to_care_and_support",
                  "fct_pupil_outcomes", "fct_pub_education_outcomes",
                  "fct_pub_crcs_care_and_support")
+# models incremental by raw file (census_rows_in_files, census_clean_rows): the row checks of a
+# table's files, and the staging model of its clean rows
+FILE_MODELS = {(census, table): (f"base_{census}__{table}_issues", staging) for census, table, staging in (
+    ("cla", "episode", "stg_cla__episodes"), ("cla", "child", "stg_cla__children"),
+    ("crcs", "child", "stg_crcs__children"), ("plasc", "pupil", "stg_plasc__pupils"))}
 
 
 def copy_without_year(source: Path, target: Path, year: str) -> None:
@@ -114,6 +119,12 @@ def test_the_new_year_load_reads_only_the_new_files(incremental: tuple[Path, Pat
         compiled = (run_dir / census / "base" / f"{model}.sql").read_text()
         assert f"{census}/{NEW_YEAR}/{table}.csv" in compiled
         assert f"{census}/202324/{table}.csv" not in compiled and f"{census}/*/" not in compiled
+    # the file inventory reads the bytes of the new files only, and keeps the other files' rows
+    inventory = (run_dir / "census_extract" / "base" / "base_census_extract__files.sql").read_text()
+    read = inventory[inventory.index("read_blob(["):]
+    read = read[:read.index("])")]
+    assert read.count(".csv") == 6 and all(f"{census}/{NEW_YEAR}/" in read for census in CENSUSES), read
+    assert "described_before" in inventory
 
 
 def test_the_new_return_corrects_the_earlier_year(incremental: tuple[Path, Path, int]) -> None:
@@ -132,11 +143,12 @@ def test_partition_incremental_models_recompute_only_what_changed(
         incremental: tuple[Path, Path, int]) -> None:
     warehouse, _, _ = incremental
     refreshed = refreshed_partitions(warehouse)
-    # the row checks of the raw files: the new year's files, and no other
-    for census, table in (("cla", "episode"), ("crcs", "child"), ("plasc", "pupil")):
-        files = refreshed.get(f"base_{census}__{table}_issues", [])
+    # the row checks and staging of the raw files: the new year's files, and no other
+    for (census, table), (row_checks, staging) in FILE_MODELS.items():
+        files = refreshed.get(row_checks, [])
         assert f"{census}/{NEW_YEAR}/{table}.csv" in files, (census, table, refreshed)
         assert all(f"/{NEW_YEAR}/" in file for file in files), (census, table, refreshed)
+        assert refreshed.get(staging) == [f"{census}/{NEW_YEAR}/{table}.csv"], (staging, refreshed)
     for model in CRCS_ROW_MODELS:
         assert refreshed.get(model) == [NEW_YEAR], (model, refreshed)
     for model in STATUS_MODELS:
@@ -167,6 +179,8 @@ def test_a_correction_to_an_earlier_crcs_year_is_recomputed(
         refreshed = refreshed_partitions(warehouse)
         for model in CRCS_ROW_MODELS:
             assert refreshed.get(model) == ["201920"], (model, refreshed)
+        assert refreshed.get("stg_crcs__children") == ["crcs/201920/child.csv"], refreshed
+        assert refreshed.get("stg_plasc__pupils") == ["-"], refreshed
         con = duckdb.connect(str(warehouse), read_only=True)
         try:
             present = con.execute(

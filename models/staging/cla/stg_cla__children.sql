@@ -1,15 +1,7 @@
 with
 
-rows_read as (
-    select * from {{ ref('base_cla__child') }}
-),
-
-issues as (
-    select * from {{ ref('base_cla__child_issues') }}
-),
-
 clean_rows as (
-    {{ census_clean_rows('rows_read', 'issues') }}
+    {{ census_clean_rows('base_cla__child') }}
 ),
 
 final as (

@@ -1,13 +1,17 @@
+{#- none: every file; else the new, changed and touched files (the others' rows are kept) -#}
+{%- set files_to_describe = census_files_to_describe() %}
+
 with
 
 source as (
-    select * from {{ census_raw_files() }}
+    select * from {{ census_raw_files(files_to_describe) }}
 ),
 
 decoded as (
     select
         {{ census_relative_path('filename') }} as source_file,
         size as size_bytes,
+        last_modified as modified_at,
         {{ census_hash('content') }} as content_hash,
         {{ census_decode_utf8('content') }} as content_text
     from source
@@ -18,6 +22,7 @@ described as (
     select
         source_file,
         size_bytes,
+        modified_at,
         content_hash,
         content_text is not null as is_valid_utf8,
         replace({{ census_first_line('content_text') }}, chr(13), '') as header_line,
@@ -30,7 +35,7 @@ described as (
     from decoded
 ),
 
-final as (
+described_now as (
     select
         source_file,
         census,
@@ -42,6 +47,7 @@ final as (
                 then {{ census_safe_cast('folder_year_code', dbt.type_int()) }}
         end as folder_year_number,
         size_bytes,
+        modified_at,
         content_hash,
         is_valid_utf8,
         {{ dbt.concat(["','", "replace(replace(coalesce(header_line, ''), '\"', ''), ' ', '')", "','"]) }}
@@ -59,6 +65,20 @@ final as (
             'cla/child', 'cla/episode', 'cla/adoption', 'cla/care_leaver', 'crcs/child', 'plasc/pupil'
         ) as is_known_table
     from described
+),
+{%- if files_to_describe is not none %}
+
+described_before as (
+    {{ census_files_described_before(this) }}
+),
+{%- endif %}
+
+final as (
+    select {{ model.columns.keys() | join(', ') }} from described_now
+    {%- if files_to_describe is not none %}
+    union all
+    select {{ model.columns.keys() | join(', ') }} from described_before
+    {%- endif %}
 )
 
 select * from final
