@@ -64,53 +64,73 @@
 
 
 {#
-    The raw files the file inventory (base_census_extract__files) reads again in a build on DuckDB:
-    those whose path, size or modification time is not among its rows (new, changed, touched).
-    The other files' rows are kept as they are (census_files_described_before), so a new year's
-    build reads the new year's bytes only. Returns none, read every file, on a first build, under
-    --full-refresh or --empty, on other targets, and when the inventory's columns are not the
-    documented ones (built by an older version of the project). A file rewritten with the same
-    size and modification time is not noticed: --full-refresh reads every file again.
+    What the file inventory (base_census_extract__files) reads in a build. none: every file. Else,
+    on DuckDB, {'describe': the filenames whose bytes to read, 'keep': the source_file of each row
+    kept as it is}: a file is read again when its path, size or modification time is not among
+    the inventory's rows (new, changed, touched files). Both lists come from one listing of the
+    folder (a file changed during the build is read at the next). Every file is read on a first
+    build, under --full-refresh or --empty, on other targets, when the inventory was built by
+    other code (its code version, census_partition_code_version, recorded by the post-hook
+    census_record_code_version) and when a file to read has a glob character in its name
+    (read_blob would expand it). A file rewritten with the same size and modification time is
+    not noticed: --full-refresh reads every file again.
 #}
 {% macro census_files_to_describe() -%}
+    {%- do config(post_hook=["{{ census_record_code_version() }}"]) -%}
     {%- if not execute or target.type != 'duckdb' or flags.WHICH not in ('run', 'build')
         or flags.FULL_REFRESH or flags.EMPTY -%}
         {{ return(none) }}
     {%- endif -%}
     {%- set built = adapter.get_relation(database=this.database, schema=this.schema, identifier=this.identifier) -%}
     {%- if built is none -%}{{ return(none) }}{%- endif -%}
-    {%- set columns = adapter.get_columns_in_relation(built) | map(attribute='name') | map('lower') | sort | list -%}
-    {%- if columns != model.columns.keys() | map('lower') | sort | list -%}{{ return(none) }}{%- endif -%}
-    {%- set sql -%}
-        select listing.filename
+    {%- set same_code -%}
+        select count(*) from {{ census_ledger_relation('census_model_inputs') }}
+        where
+            model_name = '{{ this.identifier }}' and input_name = 'code'
+            and code_version = '{{ census_partition_code_version() }}'
+    {%- endset -%}
+    {%- if run_query(same_code).columns[0].values()[0] == 0 -%}{{ return(none) }}{%- endif -%}
+    {%- set listing -%}
+        select
+            listing.filename,
+            described.source_file
         from {{ source('census_extract', 'files') }} as listing
-        where {{ census_relative_path('listing.filename') }} not in (
-            select source_file from ({{ census_files_described_before(built) }}) as described_before
-        )
+        left join {{ built }} as described
+            on
+                described.source_file = {{ census_relative_path('listing.filename') }}
+                and described.size_bytes = listing.size
+                and described.modified_at = listing.last_modified
         order by 1
     {%- endset -%}
-    {{ return(run_query(sql).columns[0].values() | list) }}
+    {%- set files = {'describe': [], 'keep': []} -%}
+    {%- for row in run_query(listing).rows -%}
+        {%- if row[1] is none -%}
+            {%- if modules.re.search('[][*?{}]', row[0]) -%}{{ return(none) }}{%- endif -%}
+            {%- do files['describe'].append(row[0]) -%}
+        {%- else -%}
+            {%- do files['keep'].append(row[1]) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(files) }}
 {%- endmacro %}
 
 
 {#
-    The rows of the file inventory (a relation built before) whose file is still there with the
-    same path, size and modification time.
+    Post-hook of the file inventory, which keeps rows of its last build: the code it is built
+    with, in the partition ledger (census_create_partition_ledger).
 #}
-{% macro census_files_described_before(inventory) -%}
-    select described.*
-    from {{ inventory }} as described
-    inner join (
-        select
-            filename,
-            size,
-            last_modified
-        from {{ source('census_extract', 'files') }}
-    ) as listing
-        on
-            described.source_file = {{ census_relative_path('listing.filename') }}
-            and described.size_bytes = listing.size
-            and described.modified_at = listing.last_modified
+{% macro census_record_code_version() -%}
+    {%- if execute and target.type == 'duckdb' -%}
+        {%- set ledger = census_ledger_relation('census_model_inputs') -%}
+        delete from {{ ledger }} where model_name = '{{ this.identifier }}' and input_name = 'code';
+        insert into {{ ledger }}
+        values (
+            '{{ this.identifier }}', 'built', 'code', '*', 0, '', '{{ census_partition_code_version() }}',
+            '{{ invocation_id }}'
+        )
+    {%- else -%}
+        select 1 as no_code_version
+    {%- endif -%}
 {%- endmacro %}
 
 

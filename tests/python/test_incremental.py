@@ -12,7 +12,9 @@ the new year and gone after it, and that every mart equals the full build's, row
 from __future__ import annotations
 
 import json
+import os
 import shutil
+from datetime import datetime, timezone
 from pathlib import Path
 
 import duckdb
@@ -66,24 +68,25 @@ def refreshed_partitions(warehouse: Path) -> dict[str, list[str]]:
     return refreshed
 
 
-def differing_marts(left: Path, right: Path) -> dict[str, tuple[int, int, int]]:
-    """Every table of the marts schema of ``right`` that differs from ``left``'s:
-    table -> (rows, rows only in left, rows only in right)."""
+def differing_tables(left: Path, right: Path) -> dict[str, tuple[int, int, int]]:
+    """Every table of the marts, intermediate and staging schemas of ``right`` that differs from
+    ``left``'s: schema.table -> (rows, rows only in left, rows only in right)."""
     con = duckdb.connect()
     try:
         con.execute(f"attach '{left}' as left_db (read_only)")
         con.execute(f"attach '{right}' as right_db (read_only)")
-        tables = [r[0] for r in con.execute(
-            "select table_name from duckdb_tables() where database_name = 'right_db' "
-            "and schema_name = 'marts' order by 1").fetchall()]
-        assert len(tables) > 30, tables
+        tables = [f"{schema}.{table}" for schema, table in con.execute(
+            "select schema_name, table_name from duckdb_tables() where database_name = 'right_db' "
+            "and schema_name in ('marts', 'intermediate', 'staging') order by 1, 2").fetchall()]
+        assert sum(table.startswith("marts.") for table in tables) > 30, tables
+        assert "staging.base_census_extract__files" in tables, tables
         differ: dict[str, tuple[int, int, int]] = {}
         for table in tables:
             only = [int(con.execute(
-                f"select count(*) from (select * from {a}.marts.{table} "
-                f"except all select * from {b}.marts.{table})").fetchall()[0][0])
+                f"select count(*) from (select * from {a}.{table} "
+                f"except all select * from {b}.{table})").fetchall()[0][0])
                 for a, b in (("left_db", "right_db"), ("right_db", "left_db"))]
-            rows = int(con.execute(f"select count(*) from right_db.marts.{table}").fetchall()[0][0])
+            rows = int(con.execute(f"select count(*) from right_db.{table}").fetchall()[0][0])
             if any(only):
                 differ[table] = (rows, only[0], only[1])
         return differ
@@ -124,7 +127,7 @@ def test_the_new_year_load_reads_only_the_new_files(incremental: tuple[Path, Pat
     read = inventory[inventory.index("read_blob(["):]
     read = read[:read.index("])")]
     assert read.count(".csv") == 6 and all(f"{census}/{NEW_YEAR}/" in read for census in CENSUSES), read
-    assert "described_before" in inventory
+    assert "described_before" in inventory and "/*/*/*.csv" not in inventory
 
 
 def test_the_new_return_corrects_the_earlier_year(incremental: tuple[Path, Path, int]) -> None:
@@ -135,8 +138,9 @@ def test_the_new_return_corrects_the_earlier_year(incremental: tuple[Path, Path,
 
 def test_incremental_marts_equal_a_full_rebuild(incremental: tuple[Path, Path, int],
                                                 clean_warehouse: Path) -> None:
+    """Every table of the marts, and of the intermediate and staging models under them."""
     warehouse, _, _ = incremental
-    assert differing_marts(clean_warehouse, warehouse) == {}
+    assert differing_tables(clean_warehouse, warehouse) == {}
 
 
 def test_partition_incremental_models_recompute_only_what_changed(
@@ -212,3 +216,30 @@ def test_a_file_delivered_again_with_changes_is_read_again(
         assert loaded == len(lines) - 2  # header and the withdrawn row
     finally:
         episodes.write_text("".join(lines))
+
+
+def test_a_touched_file_is_described_again_and_nothing_is_reloaded(
+        incremental: tuple[Path, Path, int]) -> None:
+    """A file whose modification time changed but not its bytes: the inventory reads it again
+    (and only it) and records the new time; its rows are not loaded or staged again."""
+    warehouse, work, _ = incremental
+    build_warehouse(work / "raw", work)  # first, the files the tests before this one restored
+    pupils = work / "raw" / "plasc" / NEW_YEAR / "pupil.csv"
+    status = pupils.stat()
+    touched_ns = status.st_mtime_ns + 3_000_000_000
+    os.utime(pupils, ns=(status.st_atime_ns, touched_ns))
+    build_warehouse(work / "raw", work)
+    compiled = (work / "target" / "compiled" / "welsh_care_census" / "models" / "staging"
+                / "census_extract" / "base" / "base_census_extract__files.sql").read_text()
+    read = compiled[compiled.index("read_blob(["):]
+    read = read[:read.index("])")]
+    assert read.count(".csv") == 1 and f"plasc/{NEW_YEAR}/pupil.csv" in read, read
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        modified = con.execute("select modified_at from staging.base_census_extract__files "
+                               f"where source_file = 'plasc/{NEW_YEAR}/pupil.csv'").fetchall()
+    finally:
+        con.close()
+    expected = datetime.fromtimestamp(touched_ns // 1000 / 1_000_000, tz=timezone.utc)
+    assert [row[0].astimezone(timezone.utc) for row in modified] == [expected]
+    assert refreshed_partitions(warehouse).get("stg_plasc__pupils") == ["-"]

@@ -1,10 +1,10 @@
-{#- none: every file; else the new, changed and touched files (the others' rows are kept) -#}
-{%- set files_to_describe = census_files_to_describe() %}
+{#- none: read every file; else the new, changed and touched files, and the rows to keep -#}
+{%- set files = census_files_to_describe() %}
 
 with
 
 source as (
-    select * from {{ census_raw_files(files_to_describe) }}
+    select * from {{ census_raw_files(files['describe'] if files else none) }}
 ),
 
 decoded as (
@@ -66,18 +66,20 @@ described_now as (
         ) as is_known_table
     from described
 ),
-{%- if files_to_describe is not none %}
+{%- if files %}
 
+-- the rows of the last build (by the same code: same columns) of the files not read again
 described_before as (
-    {{ census_files_described_before(this) }}
+    select * from {{ this }}
+    where {{ census_partition_filter('source_file', files['keep']) }}
 ),
 {%- endif %}
 
 final as (
-    select {{ model.columns.keys() | join(', ') }} from described_now
-    {%- if files_to_describe is not none %}
+    select * from described_now
+    {%- if files %}
     union all
-    select {{ model.columns.keys() | join(', ') }} from described_before
+    select * from described_before
     {%- endif %}
 )
 
