@@ -68,6 +68,15 @@ def refreshed_partitions(warehouse: Path) -> dict[str, list[str]]:
     return refreshed
 
 
+def inventory_reads(work: Path) -> str:
+    """The list of files whose bytes the last build's file inventory read (its compiled
+    ``read_blob([...])``)."""
+    compiled = (work / "target" / "compiled" / "welsh_care_census" / "models" / "staging"
+                / "census_extract" / "base" / "base_census_extract__files.sql").read_text()
+    read = compiled[compiled.index("read_blob(["):]
+    return read[:read.index("])")]
+
+
 def differing_tables(left: Path, right: Path) -> dict[str, tuple[int, int, int]]:
     """Every table of the marts, intermediate and staging schemas of ``right`` that differs from
     ``left``'s: schema.table -> (rows, rows only in left, rows only in right)."""
@@ -124,8 +133,7 @@ def test_the_new_year_load_reads_only_the_new_files(incremental: tuple[Path, Pat
         assert f"{census}/202324/{table}.csv" not in compiled and f"{census}/*/" not in compiled
     # the file inventory reads the bytes of the new files only, and keeps the other files' rows
     inventory = (run_dir / "census_extract" / "base" / "base_census_extract__files.sql").read_text()
-    read = inventory[inventory.index("read_blob(["):]
-    read = read[:read.index("])")]
+    read = inventory_reads(work)
     assert read.count(".csv") == 6 and all(f"{census}/{NEW_YEAR}/" in read for census in CENSUSES), read
     assert "described_before" in inventory and "/*/*/*.csv" not in inventory
 
@@ -229,10 +237,7 @@ def test_a_touched_file_is_described_again_and_nothing_is_reloaded(
     touched_ns = status.st_mtime_ns + 3_000_000_000
     os.utime(pupils, ns=(status.st_atime_ns, touched_ns))
     build_warehouse(work / "raw", work)
-    compiled = (work / "target" / "compiled" / "welsh_care_census" / "models" / "staging"
-                / "census_extract" / "base" / "base_census_extract__files.sql").read_text()
-    read = compiled[compiled.index("read_blob(["):]
-    read = read[:read.index("])")]
+    read = inventory_reads(work)
     assert read.count(".csv") == 1 and f"plasc/{NEW_YEAR}/pupil.csv" in read, read
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
