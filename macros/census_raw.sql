@@ -82,14 +82,7 @@
         {{ return(none) }}
     {%- endif -%}
     {%- set built = adapter.get_relation(database=this.database, schema=this.schema, identifier=this.identifier) -%}
-    {%- if built is none -%}{{ return(none) }}{%- endif -%}
-    {%- set same_code -%}
-        select count(*) from {{ census_ledger_relation('census_model_inputs') }}
-        where
-            model_name = '{{ this.identifier }}' and input_name = 'code'
-            and code_version = '{{ census_partition_code_version() }}'
-    {%- endset -%}
-    {%- if run_query(same_code).columns[0].values()[0] == 0 -%}{{ return(none) }}{%- endif -%}
+    {%- if built is none or not census_built_with_current_code() -%}{{ return(none) }}{%- endif -%}
     {%- set listing -%}
         select
             listing.filename,
@@ -116,11 +109,12 @@
 
 
 {#
-    Post-hook of the file inventory, which keeps rows of its last build: the code it is built
-    with, in the partition ledger (census_create_partition_ledger).
+    Post-hook of the models that keep rows of their last build without fingerprinting their
+    inputs (the file inventory, the base models): the code the model is now built with, in the
+    partition ledger (census_create_partition_ledger). Not under --empty, which reads no file.
 #}
 {% macro census_record_code_version() -%}
-    {%- if execute and target.type == 'duckdb' -%}
+    {%- if execute and target.type == 'duckdb' and not flags.EMPTY -%}
         {%- set ledger = census_ledger_relation('census_model_inputs') -%}
         delete from {{ ledger }} where model_name = '{{ this.identifier }}' and input_name = 'code';
         insert into {{ ledger }}
@@ -131,6 +125,28 @@
     {%- else -%}
         select 1 as no_code_version
     {%- endif -%}
+{%- endmacro %}
+
+
+{#-
+    Whether this model was last built by the code of this build (census_partition_code_version:
+    its SQL, every project macro, the sources' column rules, the key salt, dbt's version), as
+    recorded by census_record_code_version. A model that keeps rows of earlier builds reads
+    everything again when not.
+-#}
+{% macro census_built_with_current_code() -%}
+    {%- set ledger = census_ledger_relation('census_model_inputs') -%}
+    {#- a compile before any build of this version: no ledger yet -#}
+    {%- if adapter.get_relation(database=ledger.database, schema=ledger.schema, identifier=ledger.identifier) is none -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- set same_code -%}
+        select count(*) from {{ ledger }}
+        where
+            model_name = '{{ this.identifier }}' and input_name = 'code'
+            and code_version = '{{ census_partition_code_version() }}'
+    {%- endset -%}
+    {{ return(run_query(same_code).columns[0].values()[0] > 0) }}
 {%- endmacro %}
 
 
@@ -184,13 +200,16 @@
 
 {#
     The raw files of a table still to be read in an incremental build: known files whose path or
-    content hash is not yet in the base model. Returns none on a full build (read every file).
+    content hash is not yet in the base model. Returns none on a full build (read every file), and
+    when the base model was last built by other code (census_built_with_current_code: a fix to
+    the reading or the checks of raw rows reaches every file, not only the new ones).
 #}
 {% macro census_files_to_load(table_path) -%}
     {%- if not (execute and is_incremental()) -%}{{ return(none) }}{%- endif -%}
     {#- a base table from before content hashes: read every file (delete+insert replaces them all) -#}
     {%- set loaded_columns = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
     {%- if 'source_content_hash' not in loaded_columns -%}{{ return(none) }}{%- endif -%}
+    {%- if not census_built_with_current_code() -%}{{ return(none) }}{%- endif -%}
     {%- set sql -%}
         select files.source_file
         from {{ ref('base_census_extract__files') }} as files
@@ -244,7 +263,7 @@
         materialized=census_base_materialization(),
         incremental_strategy='delete+insert',
         unique_key='source_file',
-        post_hook='{{ census_forget_removed_files() }}',
+        post_hook=['{{ census_forget_removed_files() }}', '{{ census_record_code_version() }}'],
     ) -}}
     {%- set table_path = source_name ~ '/' ~ table_name -%}
     {%- set declared = census_source_columns(source_name, table_name) -%}

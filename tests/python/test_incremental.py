@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from carecensus.dbt_runner import build_warehouse
+from carecensus.dbt_runner import build_warehouse, run_dbt
 
 NEW_YEAR = "202425"
 CENSUSES = ("cla", "crcs", "plasc")
@@ -248,3 +248,33 @@ def test_a_touched_file_is_described_again_and_nothing_is_reloaded(
     expected = datetime.fromtimestamp(touched_ns // 1000 / 1_000_000, tz=timezone.utc)
     assert [row[0].astimezone(timezone.utc) for row in modified] == [expected]
     assert refreshed_partitions(warehouse).get("stg_plasc__pupils") == ["-"]
+
+
+def test_a_build_by_other_code_reads_every_raw_file_again(
+        incremental: tuple[Path, Path, int], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The file inventory and the base models keep rows of earlier builds: a build by other code
+    (here another key salt, which is part of the code version) reads every raw file again, and
+    the next build by the same code reads none."""
+    warehouse, work, _ = incremental
+    base = (work / "target" / "compiled" / "welsh_care_census" / "models" / "staging" / "cla"
+            / "base" / "base_cla__adoption.sql")
+    models = ("base_census_extract__files", "base_cla__adoption")
+
+    def run_base_models() -> tuple[str, str]:
+        result = run_dbt(("run", "--select", *models), raw=work / "raw", warehouse=warehouse,
+                         work=work, capture=True)
+        assert result.returncode == 0, result.stdout[-4000:]
+        inventory = (base.parents[2] / "census_extract" / "base"
+                     / "base_census_extract__files.sql").read_text()
+        return inventory, base.read_text()
+
+    monkeypatch.setenv("CENSUS_KEY_SALT", "another-salt")
+    inventory, adoptions = run_base_models()
+    assert "described_before" not in inventory and "/*/*/*.csv" in inventory
+    assert "cla/*/" in adoptions and f"cla/{NEW_YEAR}/adoption.csv" not in adoptions
+    monkeypatch.delenv("CENSUS_KEY_SALT")
+    run_base_models()  # back to the default salt: every file once more
+    inventory, adoptions = run_base_models()
+    assert "read_blob([" not in inventory and "where 1 = 0" in inventory, inventory
+    assert "described_before" in inventory
+    assert "cla/*/" not in adoptions and "no file of this table" in adoptions, adoptions
