@@ -179,8 +179,10 @@
 {#-
     What a model's output depends on besides its inputs' rows: its own SQL, every macro of this
     project (the row checks and published cells are macros), the sources' column rules (formats,
-    code lists, the year a column starts), the key salt and dbt's version. Any change to them and
-    the model is recomputed whole. (Vars read directly by a model are not in it.)
+    code lists, the year a column starts, reader options), the key salt and dbt's version. Any
+    change to them and the model is recomputed whole. Not in it: where the raw folder is (a build
+    by `carecensus run`, which passes its absolute path, and one by plain `dbt build` are the
+    same code), and vars (today only int_census_reporting_years, a table, reads any).
 -#}
 {%- macro census_partition_code_version() -%}
     {%- set parts = [model.checksum.checksum, census_key_salt(), dbt_version] -%}
@@ -190,8 +192,13 @@
         {%- endif -%}
     {%- endfor -%}
     {%- for source in graph.sources.values() | sort(attribute='unique_id') -%}
-        {%- do parts.append(source.unique_id ~ ':' ~ tojson(source.columns) ~ tojson(source.meta)
-                            ~ tojson(source.source_meta)) -%}
+        {%- do parts.append(source.unique_id ~ ':' ~ tojson(source.columns)) -%}
+        {#- not where the raw folder is (raw_dir): the files' fingerprints say what they hold -#}
+        {%- for meta in (source.meta, source.source_meta) -%}
+            {%- for key, value in (meta or {}).items() | sort(attribute='0') if key != 'raw_dir' -%}
+                {%- do parts.append(key ~ '=' ~ tojson(value)) -%}
+            {%- endfor -%}
+        {%- endfor -%}
     {%- endfor -%}
     {{- return(local_md5(parts | join('|'))) -}}
 {%- endmacro -%}

@@ -136,7 +136,7 @@
 -#}
 {% macro census_built_with_current_code() -%}
     {%- set ledger = census_ledger_relation('census_model_inputs') -%}
-    {#- a compile before any build of this version: no ledger yet -#}
+    {#- a warehouse built before the ledger existed (only a compile gets here without one) -#}
     {%- if adapter.get_relation(database=ledger.database, schema=ledger.schema, identifier=ledger.identifier) is none -%}
         {{ return(false) }}
     {%- endif -%}
@@ -189,7 +189,8 @@
     taken away), so the base table always holds exactly the files the folder holds.
 #}
 {% macro census_forget_removed_files() -%}
-    {%- if is_incremental() -%}
+    {#- not under --empty, where the file inventory reads as no rows -#}
+    {%- if is_incremental() and not flags.EMPTY -%}
     delete from {{ this }}
     where source_file not in (select source_file from {{ ref('base_census_extract__files') }})
     {%- else -%}
@@ -263,6 +264,7 @@
         materialized=census_base_materialization(),
         incremental_strategy='delete+insert',
         unique_key='source_file',
+        on_schema_change='fail',
         post_hook=['{{ census_forget_removed_files() }}', '{{ census_record_code_version() }}'],
     ) -}}
     {%- set table_path = source_name ~ '/' ~ table_name -%}

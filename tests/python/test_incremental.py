@@ -253,28 +253,43 @@ def test_a_touched_file_is_described_again_and_nothing_is_reloaded(
 def test_a_build_by_other_code_reads_every_raw_file_again(
         incremental: tuple[Path, Path, int], monkeypatch: pytest.MonkeyPatch) -> None:
     """The file inventory and the base models keep rows of earlier builds: a build by other code
-    (here another key salt, which is part of the code version) reads every raw file again, and
-    the next build by the same code reads none."""
+    (here another key salt, which is part of the code version) reads every raw file again, with
+    the same rows; the next build by the same code reads none, and so does one given the raw
+    folder by another path (where the folder is, is not code). --empty forgets no file."""
     warehouse, work, _ = incremental
     base = (work / "target" / "compiled" / "welsh_care_census" / "models" / "staging" / "cla"
             / "base" / "base_cla__adoption.sql")
     models = ("base_census_extract__files", "base_cla__adoption")
 
-    def run_base_models() -> tuple[str, str]:
-        result = run_dbt(("run", "--select", *models), raw=work / "raw", warehouse=warehouse,
+    def run_base_models(raw: Path, *extra: str) -> tuple[str, str, int]:
+        result = run_dbt(("run", "--select", *models, *extra), raw=raw, warehouse=warehouse,
                          work=work, capture=True)
         assert result.returncode == 0, result.stdout[-4000:]
         inventory = (base.parents[2] / "census_extract" / "base"
                      / "base_census_extract__files.sql").read_text()
-        return inventory, base.read_text()
+        con = duckdb.connect(str(warehouse), read_only=True)
+        try:
+            rows = int(con.execute("select count(*) from staging.base_cla__adoption").fetchall()[0][0])
+        finally:
+            con.close()
+        return inventory, base.read_text(), rows
 
-    monkeypatch.setenv("CENSUS_KEY_SALT", "another-salt")
-    inventory, adoptions = run_base_models()
+    raw = work / "raw"
+    _, _, rows_before = run_base_models(raw)
+    with monkeypatch.context() as patch:
+        patch.setenv("CENSUS_KEY_SALT", "another-salt")
+        inventory, adoptions, rows = run_base_models(raw)
     assert "described_before" not in inventory and "/*/*/*.csv" in inventory
     assert "cla/*/" in adoptions and f"cla/{NEW_YEAR}/adoption.csv" not in adoptions
-    monkeypatch.delenv("CENSUS_KEY_SALT")
-    run_base_models()  # back to the default salt: every file once more
-    inventory, adoptions = run_base_models()
-    assert "read_blob([" not in inventory and "where 1 = 0" in inventory, inventory
-    assert "described_before" in inventory
-    assert "cla/*/" not in adoptions and "no file of this table" in adoptions, adoptions
+    assert rows == rows_before > 0
+    run_base_models(raw)  # back to the salt before: every file once more
+    link = work / "raw-by-another-path"
+    link.symlink_to(raw.resolve(), target_is_directory=True)
+    for folder in (raw, link):
+        inventory, adoptions, rows = run_base_models(folder)
+        assert "read_blob([" not in inventory and "where 1 = 0" in inventory, (folder, inventory)
+        assert "described_before" in inventory
+        assert "cla/*/" not in adoptions and "no file of this table" in adoptions, (folder, adoptions)
+        assert rows == rows_before
+    # a build over no rows (--empty) reads the inventory as empty: no loaded file is forgotten
+    assert run_base_models(raw, "--empty")[2] == rows_before
