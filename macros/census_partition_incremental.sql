@@ -138,13 +138,13 @@
             )
 
             select distinct partition_value from differences
-            union all
-            -- never built with this code and salt (or never recorded): everything
-            select '*' as partition_value
-            where not exists (select 1 from last_read where code_version = '{{ code_version }}')
         {%- endset -%}
-        {%- set values = run_query(changed).columns[0].values() | map('string') | list -%}
-        {%- if '*' not in values -%}{%- set partitions = values | sort -%}{%- endif -%}
+        {#- never built with this code and salt (or never recorded): everything -#}
+        {%- if census_built_with_current_code() -%}
+            {%- set values = run_query(changed).columns[0].values() | map('string') | list -%}
+            {#- '*': a parent read whole changed -#}
+            {%- if '*' not in values -%}{%- set partitions = values | sort -%}{%- endif -%}
+        {%- endif -%}
     {%- endif -%}
     {%- call statement('census_partition_plan_refreshes') -%}
         delete from {{ refreshes }} where model_name = '{{ this.identifier }}';
@@ -274,3 +274,46 @@
     from {{ relation }} as census_fingerprinted_row
     group by 1, 2
 {%- endmacro -%}
+
+
+{#
+    Post-hook of the models that keep rows of their last build without fingerprinting their
+    inputs (the file inventory, the base models): the code the model is now built with, in the
+    partition ledger (census_create_partition_ledger). Not under --empty, which reads no file.
+#}
+{% macro census_record_code_version() -%}
+    {%- if execute and target.type == 'duckdb' and not flags.EMPTY -%}
+        {%- set ledger = census_ledger_relation('census_model_inputs') -%}
+        delete from {{ ledger }} where model_name = '{{ this.identifier }}' and input_name = 'code';
+        insert into {{ ledger }}
+        values (
+            '{{ this.identifier }}', 'built', 'code', '*', 0, '', '{{ census_partition_code_version() }}',
+            '{{ invocation_id }}'
+        )
+    {%- else -%}
+        select 1 as no_code_version
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#-
+    Whether this model was last built by the code of this build (census_partition_code_version:
+    its SQL, every project macro, the sources' column rules, the key salt, dbt's version), as
+    recorded by census_record_code_version (the file inventory, the base models) or
+    census_partition_record (the partition-incremental models: every input row they record
+    carries it). A model that keeps rows of earlier builds reads everything again when not.
+-#}
+{% macro census_built_with_current_code() -%}
+    {%- set ledger = census_ledger_relation('census_model_inputs') -%}
+    {#- a warehouse built before the ledger existed (only a compile gets here without one) -#}
+    {%- if adapter.get_relation(database=ledger.database, schema=ledger.schema, identifier=ledger.identifier) is none -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- set same_code -%}
+        select count(*) from {{ ledger }}
+        where
+            model_name = '{{ this.identifier }}' and state = 'built'
+            and code_version = '{{ census_partition_code_version() }}'
+    {%- endset -%}
+    {{ return(run_query(same_code).columns[0].values()[0] > 0) }}
+{%- endmacro %}

@@ -108,48 +108,6 @@
 {%- endmacro %}
 
 
-{#
-    Post-hook of the models that keep rows of their last build without fingerprinting their
-    inputs (the file inventory, the base models): the code the model is now built with, in the
-    partition ledger (census_create_partition_ledger). Not under --empty, which reads no file.
-#}
-{% macro census_record_code_version() -%}
-    {%- if execute and target.type == 'duckdb' and not flags.EMPTY -%}
-        {%- set ledger = census_ledger_relation('census_model_inputs') -%}
-        delete from {{ ledger }} where model_name = '{{ this.identifier }}' and input_name = 'code';
-        insert into {{ ledger }}
-        values (
-            '{{ this.identifier }}', 'built', 'code', '*', 0, '', '{{ census_partition_code_version() }}',
-            '{{ invocation_id }}'
-        )
-    {%- else -%}
-        select 1 as no_code_version
-    {%- endif -%}
-{%- endmacro %}
-
-
-{#-
-    Whether this model was last built by the code of this build (census_partition_code_version:
-    its SQL, every project macro, the sources' column rules, the key salt, dbt's version), as
-    recorded by census_record_code_version. A model that keeps rows of earlier builds reads
-    everything again when not.
--#}
-{% macro census_built_with_current_code() -%}
-    {%- set ledger = census_ledger_relation('census_model_inputs') -%}
-    {#- a warehouse built before the ledger existed (only a compile gets here without one) -#}
-    {%- if adapter.get_relation(database=ledger.database, schema=ledger.schema, identifier=ledger.identifier) is none -%}
-        {{ return(false) }}
-    {%- endif -%}
-    {%- set same_code -%}
-        select count(*) from {{ ledger }}
-        where
-            model_name = '{{ this.identifier }}' and input_name = 'code'
-            and code_version = '{{ census_partition_code_version() }}'
-    {%- endset -%}
-    {{ return(run_query(same_code).columns[0].values()[0] > 0) }}
-{%- endmacro %}
-
-
 {# Spark: the binaryFile data source over the same glob, every file (the source is kept for lineage). #}
 {% macro spark__census_raw_files(filenames=none) -%}
     {%- do source('census_extract', 'files') -%}
@@ -207,9 +165,6 @@
 #}
 {% macro census_files_to_load(table_path) -%}
     {%- if not (execute and is_incremental()) -%}{{ return(none) }}{%- endif -%}
-    {#- a base table from before content hashes: read every file (delete+insert replaces them all) -#}
-    {%- set loaded_columns = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
-    {%- if 'source_content_hash' not in loaded_columns -%}{{ return(none) }}{%- endif -%}
     {%- if not census_built_with_current_code() -%}{{ return(none) }}{%- endif -%}
     {%- set sql -%}
         select files.source_file
