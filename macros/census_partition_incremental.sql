@@ -60,6 +60,11 @@
         );
         create table if not exists {{ census_ledger_relation('census_model_refreshes') }} (
             model_name varchar, partition_value varchar, invocation_id varchar
+        );
+        {#- what each data test last passed on (macros/census_partition_tests.sql) #}
+        create table if not exists {{ census_ledger_relation('census_test_passes') }} (
+            test_name varchar, test_version varchar, input_name varchar, partition_value varchar,
+            row_count bigint, row_hash varchar, code_version varchar, invocation_id varchar
         )
     {%- else -%}
         select 1 as no_partition_ledger
@@ -67,7 +72,7 @@
 {%- endmacro -%}
 
 
-{#- One of the two ledger tables: census_model_inputs or census_model_refreshes. -#}
+{#- A ledger table: census_model_inputs, census_model_refreshes or census_test_passes. -#}
 {%- macro census_ledger_relation(identifier) -%}
     {{ return(api.Relation.create(database=target.database, schema=target.schema,
                                   identifier=identifier, type='table')) }}
@@ -126,15 +131,7 @@
             ),
 
             differences as (
-                select coalesce(now_read.partition_value, last_read.partition_value) as partition_value
-                from now_read
-                full outer join last_read
-                    on
-                        now_read.input_name = last_read.input_name
-                        and now_read.partition_value = last_read.partition_value
-                where
-                    now_read.row_hash is distinct from last_read.row_hash
-                    or now_read.row_count is distinct from last_read.row_count
+                {{ census_ledger_differences('now_read', 'last_read') }}
             )
 
             select distinct partition_value from differences
@@ -154,6 +151,24 @@
         {%- endfor %}
     {%- endcall -%}
     {{- return(none if partitions == ['*'] else partitions) -}}
+{%- endmacro -%}
+
+
+{#-
+    A select of the partition values whose ledger rows differ between two relations (CTEs) of
+    the ledger's columns: a fingerprint or code version that differs, appears or goes.
+-#}
+{%- macro census_ledger_differences(now_rows, last_rows) -%}
+    select coalesce({{ now_rows }}.partition_value, {{ last_rows }}.partition_value) as partition_value
+    from {{ now_rows }}
+    full outer join {{ last_rows }}
+        on
+            {{ now_rows }}.input_name = {{ last_rows }}.input_name
+            and {{ now_rows }}.partition_value = {{ last_rows }}.partition_value
+    where
+        {{ now_rows }}.row_hash is distinct from {{ last_rows }}.row_hash
+        or {{ now_rows }}.row_count is distinct from {{ last_rows }}.row_count
+        or {{ now_rows }}.code_version is distinct from {{ last_rows }}.code_version
 {%- endmacro -%}
 
 
@@ -182,10 +197,11 @@
     code lists, the year a column starts, reader options), the key salt and dbt's version. Any
     change to them and the model is recomputed whole. Not in it: where the raw folder is (a build
     by `carecensus run`, which passes its absolute path, and one by plain `dbt build` are the
-    same code), and vars (today only int_census_reporting_years, a table, reads any).
+    same code), and vars (today only int_census_reporting_years, a table, reads any). The checksum
+    of another node's SQL may be given (census_test_version: a test's, after the run).
 -#}
-{%- macro census_partition_code_version() -%}
-    {%- set parts = [model.checksum.checksum, census_key_salt(), dbt_version] -%}
+{%- macro census_partition_code_version(checksum=none) -%}
+    {%- set parts = [model.checksum.checksum if checksum is none else checksum, census_key_salt(), dbt_version] -%}
     {%- for name, value in context.items() | sort(attribute='0') -%}
         {%- if value.macro is defined and value.macro.package_name == project_name -%}
             {%- do parts.append(name ~ ':' ~ value.macro.macro_sql) -%}

@@ -422,8 +422,8 @@ def format_report(facts: MachineFacts, results: Sequence[ScaleResult],
         "and with tests, so their summed time also counts that contention.",
         "- *Rows/s* is the raw rows the generator wrote, over the dbt build wall time and over "
         "the main job.",
-        "- *Incremental*: the census without its last reporting year is built (seeds and models, "
-        "untimed); the last year's files are added and `dbt build` is timed; then `dbt build "
+        "- *Incremental*: the census without its last reporting year is built with its tests "
+        "(untimed); the last year's files are added and `dbt build` is timed; then `dbt build "
         "--full-refresh` of the same files is timed as the full rebuild. Both start from a "
         "parsed project. Last, `dbt build --empty` runs the same nodes over no rows: what dbt "
         "itself costs for them, which no incremental model can save, so its ratio to the full "
@@ -1031,11 +1031,13 @@ class _Scale:
         incremental_db = run_dir / "incremental" / "warehouse.duckdb"
         incremental_db.parent.mkdir(parents=True, exist_ok=True)
         work = run_dir / "incremental"
-        without_last = json.dumps({"census_last_year_code": int(years[-2])})
-        # seeds and models only: the tests of a census cut short are not the point here
+        # with its data tests, as last year's build was: a test of a partition-incremental
+        # model then checks only what changed since it passed. Until the last year corrects
+        # them, the earlier years break some rules: those tests warn (census_expect_faults).
+        without_last = json.dumps({"census_last_year_code": int(years[-2]),
+                                   "census_expect_faults": True})
         before = self.dbt("incremental: build without the last year",
-                          (*PRODUCTION_BUILD, "--exclude-resource-type", "test",
-                           "--vars", without_last),
+                          (*PRODUCTION_BUILD, "--vars", without_last),
                           work, partial, incremental_db, "dbt-build-without-last-year")
         if before.value is None:
             not_run(f"build without the last year did not finish: {before.reason}")

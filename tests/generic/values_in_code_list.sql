@@ -3,8 +3,14 @@
     (year_column, optional). Staging already quarantines unknown codes; this proves it did.
 -#}
 {% test values_in_code_list(model, column_name, code_list, year_column=none) %}
+    with
+
+    checked as (
+        select * from {{ model }}
+    )
+
     select *
-    from {{ model }} as checked
+    from checked
     where
         checked.{{ column_name }} is not null
         and not exists (

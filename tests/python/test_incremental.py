@@ -24,6 +24,10 @@ from carecensus.dbt_runner import build_warehouse, run_dbt
 
 NEW_YEAR = "202425"
 CENSUSES = ("cla", "crcs", "plasc")
+# data tests of partition-incremental models (macros/census_partition_tests.sql): a row test of a
+# model incremental by file, and a key test of one incremental by year
+CODE_TEST = "values_in_code_list_stg_crcs__children_ref_code_sex___sex_code__year_code"
+KEY_TEST = "unique_bdg_crcs_parenting_factors_crcs_parenting_factor_key"
 # models incremental by year (census_partition_incremental) whose inputs are CRCS rows alone
 CRCS_ROW_MODELS = ("int_crcs_parenting_factors_unpivoted", "bdg_crcs_parenting_factors")
 # and those that also read CRCS status groups, which other returns can change
@@ -75,6 +79,13 @@ def inventory_reads(work: Path) -> str:
                 / "census_extract" / "base" / "base_census_extract__files.sql").read_text()
     read = compiled[compiled.index("read_blob(["):]
     return read[:read.index("])")]
+
+
+def data_tests_run(work: Path) -> dict[str, tuple[str, str]]:
+    """The data tests of the last dbt command: name -> (status, compiled SQL)."""
+    results = json.loads((work / "target" / "run_results.json").read_text())["results"]
+    return {r["unique_id"].split(".")[2]: (r["status"], r["compiled_code"] or "")
+            for r in results if r["unique_id"].startswith("test.")}
 
 
 def differing_tables(left: Path, right: Path) -> dict[str, tuple[int, int, int]]:
@@ -168,6 +179,21 @@ def test_partition_incremental_models_recompute_only_what_changed(
         assert NEW_YEAR in years and "*" not in years and len(years) < 4, (model, refreshed)
 
 
+def test_data_tests_of_partition_models_check_the_new_year(
+        incremental: tuple[Path, Path, int]) -> None:
+    """The history was built with its data tests, which passed; in the new year's build a test of
+    a partition-incremental model checks the rows (or, for a key test, the keys) of the
+    partitions recomputed, and a test of a model rebuilt whole checks every row."""
+    _, work, _ = incremental
+    tests = data_tests_run(work)
+    status, code = tests[CODE_TEST]
+    assert status == "pass" and f"where ((source_file in ('crcs/{NEW_YEAR}/child.csv')))" in code, code
+    status, code = tests[KEY_TEST]
+    assert status == "pass" and f"where (year_code in ({NEW_YEAR})))" in code, code
+    status, code = tests["unique_int_crcs_children_grouped_by_status_crcs_key"]
+    assert status == "pass" and "in (select" not in code and NEW_YEAR not in code, code
+
+
 def test_a_correction_to_an_earlier_crcs_year_is_recomputed(
         incremental: tuple[Path, Path, int]) -> None:
     """A later delivery of 201920's CRCS file with one parenting factor corrected: that year, and
@@ -248,6 +274,71 @@ def test_a_touched_file_is_described_again_and_nothing_is_reloaded(
     expected = datetime.fromtimestamp(touched_ns // 1000 / 1_000_000, tz=timezone.utc)
     assert [row[0].astimezone(timezone.utc) for row in modified] == [expected]
     assert refreshed_partitions(warehouse).get("stg_plasc__pupils") == ["-"]
+
+
+def test_a_data_test_checks_every_row_again_until_it_passes(
+        incremental: tuple[Path, Path, int]) -> None:
+    """A test that passed checks only the partitions changed since, so it does not see a row
+    changed outside dbt unless told to check every row (census_test_every_row). Once it failed,
+    it checks every row, and fails again, until it passes. A key test of the changed partitions
+    finds a duplicate whose other row is in an unchanged partition."""
+    warehouse, work, _ = incremental
+
+    def run_tests(*extra: str) -> dict[str, tuple[str, str]]:
+        result = run_dbt(("test", "--select", CODE_TEST, KEY_TEST, *extra), raw=work / "raw",
+                         warehouse=warehouse, work=work, capture=True)
+        tests = data_tests_run(work)
+        assert set(tests) == {CODE_TEST, KEY_TEST}, result.stdout[-3000:]
+        return tests
+
+    def execute(sql: str) -> list[tuple[object, ...]]:
+        con = duckdb.connect(str(warehouse))
+        try:
+            return con.execute(sql).fetchall()
+        finally:
+            con.close()
+
+    def checks_nothing(test: tuple[str, str]) -> bool:
+        return test[0] == "pass" and "where 1 = 0" in test[1].replace("(", "").replace(")", "")
+
+    def checks_every_row(test: tuple[str, str]) -> bool:
+        return "1 = 0" not in test[1] and " in (2" not in test[1] and "source_file in" not in test[1]
+
+    # the build before this test passed, and nothing changed since: nothing is checked
+    tests = run_tests()
+    assert checks_nothing(tests[CODE_TEST]) and checks_nothing(tests[KEY_TEST]), tests
+    # a row of an earlier year changed outside dbt: not seen ...
+    row = "source_file = 'crcs/201718/child.csv' and source_row_number = 2"
+    [(sex,)] = execute(f"select sex_code from staging.stg_crcs__children where {row}")
+    execute(f"update staging.stg_crcs__children set sex_code = 'Z' where {row}")
+    try:
+        assert checks_nothing(run_tests()[CODE_TEST])
+        # ... unless every row is checked; having failed, the test checks every row again
+        for extra in (("--vars", "{census_test_every_row: true}"), ()):
+            test = run_tests(*extra)[CODE_TEST]
+            assert test[0] == "fail" and checks_every_row(test), test
+    finally:
+        execute(f"update staging.stg_crcs__children set sex_code = '{sex}' where {row}")
+    test = run_tests()[CODE_TEST]
+    assert test[0] == "pass" and checks_every_row(test), test
+    assert checks_nothing(run_tests()[CODE_TEST])
+
+    # the key test, as if the new year had been recomputed since it passed, and that year now
+    # holding a row with the key of a 201718 row
+    execute("update main.census_test_passes set row_hash = 'recomputed' "
+            f"where test_name like '%.{KEY_TEST}.%' and partition_value = '{NEW_YEAR}'")
+    copy = "select * replace ({year} as year_code) from marts.bdg_crcs_parenting_factors"
+    execute(f"insert into marts.bdg_crcs_parenting_factors "
+            f"{copy.format(year=NEW_YEAR)} where year_code = 201718 order by 1 limit 1")
+    try:
+        test = run_tests()[KEY_TEST]
+        assert test[0] == "fail" and f"where (year_code in ({NEW_YEAR})))" in test[1], test
+    finally:
+        execute("delete from marts.bdg_crcs_parenting_factors where year_code = "
+                f"{NEW_YEAR} and crcs_parenting_factor_key in (select crcs_parenting_factor_key "
+                "from marts.bdg_crcs_parenting_factors where year_code = 201718)")
+    test = run_tests()[KEY_TEST]
+    assert test[0] == "pass" and checks_every_row(test), test
 
 
 def test_a_build_by_other_code_reads_every_raw_file_again(
