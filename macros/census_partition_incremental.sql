@@ -85,9 +85,15 @@
     fingerprints as pending); a compile, docs or show selects everything and writes nothing.
 -#}
 {%- macro census_partition_plan(partitioned_inputs) -%}
-    {#- --empty reads every input as empty: plan nothing, and change nothing (see the hooks) -#}
-    {%- if not execute or flags.WHICH not in ('run', 'build') or flags.EMPTY -%}{{ return(none) }}{%- endif -%}
     {%- set ledger = census_ledger_relation('census_model_inputs') -%}
+    {#- --empty reads every input as empty: plan nothing, and change nothing (see the hooks) ... -#}
+    {%- if execute and flags.WHICH in ('run', 'build') and flags.EMPTY and not is_incremental() -%}
+        {#- ... but a table made again (--full-refresh) holds nothing built from them -#}
+        {%- call statement('census_partition_forget') -%}
+            delete from {{ ledger }} where model_name = '{{ this.identifier }}'
+        {%- endcall -%}
+    {%- endif -%}
+    {%- if not execute or flags.WHICH not in ('run', 'build') or flags.EMPTY -%}{{ return(none) }}{%- endif -%}
     {%- set refreshes = census_ledger_relation('census_model_refreshes') -%}
     {%- set code_version = census_partition_code_version() -%}
     {%- set fingerprints = [] -%}

@@ -14,8 +14,8 @@
     (census_record_test_passes) keeps, for every such test that passed with no failing row, the
     ledger rows its model was then built from (census_model_inputs: each input's partitions,
     fingerprints and code version), the fingerprints of the code lists (seeds) the test reads
-    and a version of the test itself (its SQL, its arguments, every project macro, dbt's
-    version), in the table census_test_passes of the target schema. A test that failed, warned
+    and a version of the test itself (census_test_version), in the table census_test_passes of
+    the target schema; records of tests no longer in the project go. A test that failed, warned
     or errored loses its record. The next time the test runs, a partition whose ledger row differs
     from the kept one (or appears, or goes) is checked; everything is checked when there is no
     record (first run, last run failed), when the test or a code list it reads changed, when a
@@ -43,11 +43,16 @@
 {#-
     The partition column of the model a test checks, when the test may check only changed
     partitions: a row or key test of a partition-incremental model, on DuckDB, whose other
-    parents are seeds. Else none.
+    parents are seeds, and whose arguments and filter judge a row by itself (no subquery, window,
+    clock or var: those can change the verdict on rows that did not change). Else none.
 -#}
 {%- macro census_test_partition_column(test) -%}
     {%- if target.type != 'duckdb' or test.resource_type != 'test' or not test.attached_node
         or census_test_name(test) not in census_row_tests() + census_key_tests() -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set arguments = (tojson(test.test_metadata.kwargs) ~ tojson(test.config.get('where'))) | lower -%}
+    {%- if modules.re.search('select|over\\s*\\(|current_|now\\s*\\(|var\\s*\\(', arguments) -%}
         {{ return(none) }}
     {%- endif -%}
     {%- set tested = graph.nodes.get(test.attached_node) -%}
@@ -60,7 +65,12 @@
 {%- endmacro -%}
 
 
-{#- The version of a test: its SQL, its arguments and filter, every project macro, dbt's version. -#}
+{#-
+    The version of a test: its arguments and filter, every project macro (the project's generic
+    tests and its unique test), the key salt, the sources' rules and dbt's version. dbt's own
+    not_null and accepted_values SQL comes with the pinned dbt-adapters: after an upgrade,
+    `dbt build --full-refresh` (which the README asks for) checks every row.
+-#}
 {%- macro census_test_version(test) -%}
     {{ return(local_md5(census_partition_code_version(test.checksum.checksum or '')
         ~ tojson(test.test_metadata.kwargs, sort_keys=true) ~ tojson(test.config.get('where')))) }}
@@ -187,6 +197,10 @@ having count(*) > 1
     {%- set statements = [] -%}
     {%- if execute and target.type == 'duckdb' and not flags.EMPTY -%}
         {%- set passes = census_ledger_relation('census_test_passes') -%}
+        {%- set tests = graph.nodes.values() | selectattr('resource_type', 'equalto', 'test')
+                        | map(attribute='unique_id') | list -%}
+        {%- do statements.append("delete from " ~ passes ~ " where test_name not in ('"
+                                 ~ tests | join("', '") ~ "')") -%}
         {%- for result in results
             if result.node.resource_type == 'test' and result.status != 'skipped'
             and census_test_partition_column(result.node) -%}

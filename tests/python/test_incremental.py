@@ -291,10 +291,10 @@ def test_a_data_test_checks_every_row_again_until_it_passes(
         assert set(tests) == {CODE_TEST, KEY_TEST}, result.stdout[-3000:]
         return tests
 
-    def execute(sql: str) -> list[tuple[object, ...]]:
+    def execute(sql: str, *parameters: object) -> list[tuple[object, ...]]:
         con = duckdb.connect(str(warehouse))
         try:
-            return con.execute(sql).fetchall()
+            return con.execute(sql, parameters).fetchall()
         finally:
             con.close()
 
@@ -318,7 +318,7 @@ def test_a_data_test_checks_every_row_again_until_it_passes(
             test = run_tests(*extra)[CODE_TEST]
             assert test[0] == "fail" and checks_every_row(test), test
     finally:
-        execute(f"update staging.stg_crcs__children set sex_code = '{sex}' where {row}")
+        execute(f"update staging.stg_crcs__children set sex_code = ? where {row}", sex)
     test = run_tests()[CODE_TEST]
     assert test[0] == "pass" and checks_every_row(test), test
     assert checks_nothing(run_tests()[CODE_TEST])
@@ -339,6 +339,29 @@ def test_a_data_test_checks_every_row_again_until_it_passes(
                 "from marts.bdg_crcs_parenting_factors where year_code = 201718)")
     test = run_tests()[KEY_TEST]
     assert test[0] == "pass" and checks_every_row(test), test
+
+
+def test_an_empty_full_refresh_leaves_nothing_to_keep(incremental: tuple[Path, Path, int]) -> None:
+    """`--empty --full-refresh` makes a partition-incremental model again with no rows, so it was
+    built from nothing: the next build fills every partition again."""
+    warehouse, work, _ = incremental
+    model = "bdg_crcs_parenting_factors"
+
+    def build(*extra: str) -> int:
+        result = run_dbt(("run", "--select", model, *extra), raw=work / "raw", warehouse=warehouse,
+                         work=work, capture=True)
+        assert result.returncode == 0, result.stdout[-4000:]
+        con = duckdb.connect(str(warehouse), read_only=True)
+        try:
+            return int(con.execute(f"select count(*) from marts.{model}").fetchall()[0][0])
+        finally:
+            con.close()
+
+    rows = build()
+    assert rows > 0
+    assert build("--empty", "--full-refresh") == 0
+    assert build() == rows
+    assert refreshed_partitions(warehouse)[model] == ["*"]
 
 
 def test_a_build_by_other_code_reads_every_raw_file_again(
