@@ -17,7 +17,8 @@
     the model's first build, on --full-refresh, when a parent read whole (a dimension, a code
     list) changed, and when the code it depends on changed since its last build (its own SQL,
     this project's macros, the sources' column rules, the key salt, dbt's version:
-    census_partition_code_version). Under --empty these models change nothing.
+    census_partition_code_version). Under --empty these models change nothing, except that one
+    made again (--empty --full-refresh, no rows) forgets what it was built from.
 
     A model uses it like this (the partition column must have the same name in the model and in
     its partitioned inputs):
