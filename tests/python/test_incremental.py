@@ -72,11 +72,21 @@ def refreshed_partitions(warehouse: Path) -> dict[str, list[str]]:
     return refreshed
 
 
+def compiled_base_model(work: Path, folder: str, model: str) -> str:
+    """The SQL the last dbt command compiled for a base model (models/staging/<folder>/base)."""
+    return (work / "target" / "compiled" / "welsh_care_census" / "models" / "staging" / folder
+            / "base" / f"{model}.sql").read_text()
+
+
+def compiled_inventory(work: Path) -> str:
+    """The SQL the last dbt command compiled for the file inventory."""
+    return compiled_base_model(work, "census_extract", "base_census_extract__files")
+
+
 def inventory_reads(work: Path) -> str:
     """The list of files whose bytes the last build's file inventory read (its compiled
     ``read_blob([...])``)."""
-    compiled = (work / "target" / "compiled" / "welsh_care_census" / "models" / "staging"
-                / "census_extract" / "base" / "base_census_extract__files.sql").read_text()
+    compiled = compiled_inventory(work)
     read = compiled[compiled.index("read_blob(["):]
     return read[:read.index("])")]
 
@@ -135,15 +145,14 @@ def test_the_new_year_load_reads_only_the_new_files(incremental: tuple[Path, Pat
     _, work, _ = incremental
     results = json.loads((work / "target" / "run_results.json").read_text())["results"]
     statuses = {r["unique_id"].rsplit(".", 1)[1]: r["status"] for r in results}
-    run_dir = work / "target" / "compiled" / "welsh_care_census" / "models" / "staging"
     for census, table in (("cla", "episode"), ("cla", "child"), ("crcs", "child"), ("plasc", "pupil")):
         model = f"base_{census}__{table}"
         assert statuses[model] == "success"
-        compiled = (run_dir / census / "base" / f"{model}.sql").read_text()
+        compiled = compiled_base_model(work, census, model)
         assert f"{census}/{NEW_YEAR}/{table}.csv" in compiled
         assert f"{census}/202324/{table}.csv" not in compiled and f"{census}/*/" not in compiled
     # the file inventory reads the bytes of the new files only, and keeps the other files' rows
-    inventory = (run_dir / "census_extract" / "base" / "base_census_extract__files.sql").read_text()
+    inventory = compiled_inventory(work)
     read = inventory_reads(work)
     assert read.count(".csv") == 6 and all(f"{census}/{NEW_YEAR}/" in read for census in CENSUSES), read
     assert "described_before" in inventory and "/*/*/*.csv" not in inventory
@@ -187,7 +196,8 @@ def test_data_tests_of_partition_models_check_the_new_year(
     _, work, _ = incremental
     tests = data_tests_run(work)
     status, code = tests[CODE_TEST]
-    assert status == "pass" and f"where ((source_file in ('crcs/{NEW_YEAR}/child.csv')))" in code, code
+    expected = f"where ((source_file in ('crcs/{NEW_YEAR}/child.csv')))"
+    assert status == "pass" and expected in code, code
     status, code = tests[KEY_TEST]
     assert status == "pass" and f"where (year_code in ({NEW_YEAR})))" in code, code
     status, code = tests["unique_int_crcs_children_grouped_by_status_crcs_key"]
@@ -302,7 +312,7 @@ def test_a_data_test_checks_every_row_again_until_it_passes(
         return test[0] == "pass" and "where 1 = 0" in test[1].replace("(", "").replace(")", "")
 
     def checks_every_row(test: tuple[str, str]) -> bool:
-        return "1 = 0" not in test[1] and " in (2" not in test[1] and "source_file in" not in test[1]
+        return all(filtered not in test[1] for filtered in ("1 = 0", " in (2", "source_file in"))
 
     # the build before this test passed, and nothing changed since: nothing is checked
     tests = run_tests()
@@ -371,22 +381,19 @@ def test_a_build_by_other_code_reads_every_raw_file_again(
     the same rows; the next build by the same code reads none, and so does one given the raw
     folder by another path (where the folder is, is not code). --empty forgets no file."""
     warehouse, work, _ = incremental
-    base = (work / "target" / "compiled" / "welsh_care_census" / "models" / "staging" / "cla"
-            / "base" / "base_cla__adoption.sql")
     models = ("base_census_extract__files", "base_cla__adoption")
 
     def run_base_models(raw: Path, *extra: str) -> tuple[str, str, int]:
         result = run_dbt(("run", "--select", *models, *extra), raw=raw, warehouse=warehouse,
                          work=work, capture=True)
         assert result.returncode == 0, result.stdout[-4000:]
-        inventory = (base.parents[2] / "census_extract" / "base"
-                     / "base_census_extract__files.sql").read_text()
         con = duckdb.connect(str(warehouse), read_only=True)
         try:
             rows = int(con.execute("select count(*) from staging.base_cla__adoption").fetchall()[0][0])
         finally:
             con.close()
-        return inventory, base.read_text(), rows
+        adoptions = compiled_base_model(work, "cla", "base_cla__adoption")
+        return compiled_inventory(work), adoptions, rows
 
     raw = work / "raw"
     _, _, rows_before = run_base_models(raw)
