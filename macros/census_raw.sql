@@ -143,6 +143,21 @@
 
 
 {#
+    Hooks of the base models. The profile lets DuckDB write rows in any order (it holds less in
+    memory), but a base model numbers raw rows in the order the reader returns them
+    (census_read_in_file_order): for its own statements, on its own connection, the order is kept
+    (keep=true), then the profile's setting comes back (keep=false). Nothing on other targets.
+#}
+{% macro census_keep_read_order(keep) -%}
+    {%- if target.type == 'duckdb' -%}
+    {{ 'set session preserve_insertion_order = true' if keep else 'reset session preserve_insertion_order' }}
+    {%- else -%}
+    select 1 as read_order_kept
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#
     After an incremental load: forget the rows of files no longer in the raw folder (a year folder
     taken away), so the base table always holds exactly the files the folder holds.
 #}
@@ -220,7 +235,9 @@
         incremental_strategy='delete+insert',
         unique_key='source_file',
         on_schema_change='fail',
-        post_hook=['{{ census_forget_removed_files() }}', '{{ census_record_code_version() }}'],
+        pre_hook=['{{ census_keep_read_order(true) }}'],
+        post_hook=['{{ census_keep_read_order(false) }}', '{{ census_forget_removed_files() }}',
+                   '{{ census_record_code_version() }}'],
     ) -}}
     {%- set table_path = source_name ~ '/' ~ table_name -%}
     {%- set declared = census_source_columns(source_name, table_name) -%}
