@@ -1,6 +1,7 @@
 {#-
     One row per care leaver return (child and year: the year of the 19th birthday), with the last
-    period of care that ended before the 19th birthday and the milestones in days.
+    period of care that ended before the 19th birthday (of two ending the same day, the one that
+    started later) and the milestones in days.
 -#}
 
 with
@@ -49,7 +50,7 @@ last_periods as (
         periods.reason_ended_code,
         row_number() over (
             partition by with_birthday.child_key, with_birthday.year_code
-            order by periods.period_of_care_end_date desc
+            order by periods.period_of_care_end_date desc, periods.period_of_care_start_date desc
         ) as recency
     from with_birthday
     inner join periods
