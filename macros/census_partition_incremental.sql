@@ -13,7 +13,9 @@
     partition, and of each other parent of the model whole (row count and the sum of a hash of
     every row, census_partition_fingerprints), and compares them with the fingerprints the model
     was last built from, kept in the table census_model_inputs of the target schema. A partition
-    whose fingerprint differs, appears or disappears is recomputed. Everything is recomputed on
+    whose fingerprint differs, appears or disappears is recomputed. So is one whose rows in the
+    model no longer number what the model's last build left (counted per partition after each
+    build): rows deleted or added outside the build, or the table built by other code. Everything is recomputed on
     the model's first build, on --full-refresh, when a parent read whole (a dimension, a code
     list) changed, and when the code it depends on changed since its last build (its own SQL,
     this project's macros, the sources' column rules, the key salt, dbt's version:
@@ -40,11 +42,11 @@
         incremental_strategy='append',
         on_schema_change='fail',
         pre_hook=(["{{ census_partition_delete('" ~ partition_column ~ "') }}"] if incremental else []),
-        post_hook=(["{{ census_partition_record() }}"] if incremental else []),
+        post_hook=(["{{ census_partition_record('" ~ partition_column ~ "') }}"] if incremental else []),
         meta={'census_incremental_partition': partition_column},
     ) -}}
     {%- for name in partitioned_inputs -%}{%- do ref(name) -%}{%- endfor -%}
-    {{- return(census_partition_plan(partitioned_inputs) if incremental else none) -}}
+    {{- return(census_partition_plan(partitioned_inputs, partition_column) if incremental else none) -}}
 {%- endmacro -%}
 
 
@@ -85,7 +87,7 @@
     (strings; maybe empty). Only a run or build plans (and writes its plan, and the inputs'
     fingerprints as pending); a compile, docs or show selects everything and writes nothing.
 -#}
-{%- macro census_partition_plan(partitioned_inputs) -%}
+{%- macro census_partition_plan(partitioned_inputs, partition_column) -%}
     {%- set ledger = census_ledger_relation('census_model_inputs') -%}
     {#- --empty reads every input as empty: plan nothing, and change nothing (see the hooks) ... -#}
     {%- if execute and flags.WHICH in ('run', 'build') and flags.EMPTY and not is_incremental() -%}
@@ -112,6 +114,10 @@
                 source(parent.source_name, parent.name), parent.source_name ~ '.' ~ parent.name, none)) -%}
         {%- endif -%}
     {%- endfor -%}
+    {#- and the model's own rows per partition, as its last build left them (census_partition_record) -#}
+    {%- if is_incremental() -%}
+        {%- do fingerprints.append(census_partition_row_counts(this, partition_column)) -%}
+    {%- endif -%}
     {%- call statement('census_partition_plan_pending') -%}
         delete from {{ ledger }} where model_name = '{{ this.identifier }}' and state = 'pending';
         insert into {{ ledger }}
@@ -250,8 +256,13 @@
 {%- endmacro -%}
 
 
-{#- Post-hook: the model is now built from the pending fingerprints. -#}
-{%- macro census_partition_record() -%}
+{#-
+    Post-hook: the model is now built from the pending fingerprints, and holds the rows counted
+    now per partition (input 'census_model_rows'). A partition whose rows were changed in number
+    outside this build (deleted by hand, or the table built by other code, such as an older
+    commit where the model is a plain table) is recomputed by the next build.
+-#}
+{%- macro census_partition_record(partition_column) -%}
     {%- set ledger = census_ledger_relation('census_model_inputs') -%}
     {#- only when this build planned (not under --empty): else the last build's record stays -#}
     delete from {{ ledger }}
@@ -266,7 +277,44 @@
     update {{ ledger }} set state = 'built'
     where
         model_name = '{{ this.identifier }}' and state = 'pending'
-        and invocation_id = '{{ invocation_id }}'
+        and invocation_id = '{{ invocation_id }}';
+    {%- set built_now -%}
+        exists (
+            select 1 from {{ ledger }}
+            where
+                model_name = '{{ this.identifier }}' and state = 'built'
+                and invocation_id = '{{ invocation_id }}' and input_name <> 'census_model_rows'
+        )
+    {%- endset %}
+    delete from {{ ledger }}
+    where
+        model_name = '{{ this.identifier }}' and state = 'built' and input_name = 'census_model_rows'
+        and {{ built_now }};
+    insert into {{ ledger }}
+    select
+        '{{ this.identifier }}', 'built', input_name, partition_value, row_count, row_hash,
+        (
+            select max(code_version) from {{ ledger }}
+            where model_name = '{{ this.identifier }}' and invocation_id = '{{ invocation_id }}'
+        ),
+        '{{ invocation_id }}'
+    from ({{ census_partition_row_counts(this, partition_column) }}) as model_rows
+    where {{ built_now }}
+{%- endmacro -%}
+
+
+{#-
+    A select, in the columns of census_partition_fingerprints, of a model's own rows per
+    partition: counted, not hashed (a scan of one column).
+-#}
+{%- macro census_partition_row_counts(relation, partition_column) -%}
+    select
+        'census_model_rows' as input_name,
+        coalesce(cast({{ partition_column }} as {{ dbt.type_string() }}), 'null') as partition_value,
+        count(*) as row_count,
+        '' as row_hash
+    from {{ relation }}
+    group by 1, 2
 {%- endmacro -%}
 
 
