@@ -30,6 +30,8 @@ CODE_TEST = "values_in_code_list_stg_crcs__children_ref_code_sex___sex_code__yea
 KEY_TEST = "unique_bdg_crcs_parenting_factors_crcs_parenting_factor_key"
 # models incremental by year (census_partition_incremental) whose inputs are CRCS rows alone
 CRCS_ROW_MODELS = ("int_crcs_parenting_factors_unpivoted", "bdg_crcs_parenting_factors")
+# and those that also read that year's CLA episodes and census date (one partition per year too)
+YEAR_MODELS = (*CRCS_ROW_MODELS, "int_validation_crcs_rules")
 # and those that also read CRCS status groups, which other returns can change
 STATUS_MODELS = ("fct_crcs_care_and_support", "int_plasc_pupils_matched_to_care_and_support",
                  "fct_pupil_outcomes", "fct_pub_education_outcomes",
@@ -181,7 +183,7 @@ def test_partition_incremental_models_recompute_only_what_changed(
         assert f"{census}/{NEW_YEAR}/{table}.csv" in files, (census, table, refreshed)
         assert all(f"/{NEW_YEAR}/" in file for file in files), (census, table, refreshed)
         assert refreshed.get(staging) == [f"{census}/{NEW_YEAR}/{table}.csv"], (staging, refreshed)
-    for model in CRCS_ROW_MODELS:
+    for model in YEAR_MODELS:
         assert refreshed.get(model) == [NEW_YEAR], (model, refreshed)
     for model in STATUS_MODELS:
         years = refreshed.get(model, [])
@@ -225,7 +227,7 @@ def test_a_correction_to_an_earlier_crcs_year_is_recomputed(
     try:
         build_warehouse(work / "raw", work)
         refreshed = refreshed_partitions(warehouse)
-        for model in CRCS_ROW_MODELS:
+        for model in YEAR_MODELS:
             assert refreshed.get(model) == ["201920"], (model, refreshed)
         assert refreshed.get("stg_crcs__children") == ["crcs/201920/child.csv"], refreshed
         assert refreshed.get("stg_plasc__pupils") == ["-"], refreshed

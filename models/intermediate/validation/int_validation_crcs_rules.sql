@@ -4,21 +4,30 @@
     date where the plan closed in the year (from 202324). Staging reads a "not known" (9) dental
     check or youth offending item as null, like a blank: only the half "recorded below the age"
     of CRCS-DENTAL and CRCS-YOUTH can be checked here (a blank from the age is for the raw rules).
-    One row per failure.
+    One row per failure. Year-incremental on DuckDB (census_partition_incremental): every rule
+    reads one year's CRCS rows, that year's CLA episodes and its census date.
 -#}
+{%- set changed_years = census_partition_incremental({
+    'stg_crcs__children': 'year_code',
+    'stg_cla__episodes': 'year_code',
+    'int_census_reporting_years': 'year_code',
+}) %}
 
 with
 
 crcs as (
     select * from {{ ref('stg_crcs__children') }}
+    where {{ census_partition_filter('year_code', changed_years) }}
 ),
 
 episodes as (
     select * from {{ ref('stg_cla__episodes') }}
+    where {{ census_partition_filter('year_code', changed_years) }}
 ),
 
 years as (
     select * from {{ ref('int_census_reporting_years') }}
+    where {{ census_partition_filter('year_code', changed_years) }}
 ),
 
 -- children in an open CLA episode on 31 March that is not a short-break agreement (V1)
