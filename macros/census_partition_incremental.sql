@@ -15,7 +15,9 @@
     was last built from, kept in the table census_model_inputs of the target schema. A partition
     whose fingerprint differs, appears or disappears is recomputed. So is one whose rows in the
     model no longer number what the model's last build left (counted per partition after each
-    build): rows deleted or added outside the build, or the table built by other code. Everything is recomputed on
+    build, not hashed: a scan of one column): rows deleted or added outside the build, or the
+    table built by other code into other row counts. A change outside the build that keeps the
+    counts is not seen: --full-refresh recomputes everything. Everything is recomputed on
     the model's first build, on --full-refresh, when a parent read whole (a dimension, a code
     list) changed, and when the code it depends on changed since its last build (its own SQL,
     this project's macros, the sources' column rules, the key salt, dbt's version:
@@ -260,7 +262,7 @@
     Post-hook: the model is now built from the pending fingerprints, and holds the rows counted
     now per partition (input 'census_model_rows'). A partition whose rows were changed in number
     outside this build (deleted by hand, or the table built by other code, such as an older
-    commit where the model is a plain table) is recomputed by the next build.
+    commit where the model is a plain table, into other counts) is recomputed by the next build.
 -#}
 {%- macro census_partition_record(partition_column) -%}
     {%- set ledger = census_ledger_relation('census_model_inputs') -%}
@@ -278,12 +280,11 @@
     where
         model_name = '{{ this.identifier }}' and state = 'pending'
         and invocation_id = '{{ invocation_id }}';
+    {#- whether this build planned: its plan is in census_model_refreshes even when no input has a row -#}
     {%- set built_now -%}
         exists (
-            select 1 from {{ ledger }}
-            where
-                model_name = '{{ this.identifier }}' and state = 'built'
-                and invocation_id = '{{ invocation_id }}' and input_name <> 'census_model_rows'
+            select 1 from {{ census_ledger_relation('census_model_refreshes') }}
+            where model_name = '{{ this.identifier }}' and invocation_id = '{{ invocation_id }}'
         )
     {%- endset %}
     delete from {{ ledger }}
