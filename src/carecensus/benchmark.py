@@ -481,8 +481,20 @@ def incremental_models(manifest: Manifest) -> list[str]:
                   if node.get("config", {}).get("materialized") == "incremental")
 
 
+# The base models' hook (macros/census_raw.sql): they number raw rows in the order the reader
+# returns them, so their statement keeps insertion order whatever the profile says.
+KEEP_READ_ORDER_HOOK = "census_keep_read_order(true)"
+
+
+def keeps_read_order(node: Mapping[str, Any]) -> bool:
+    """Whether a model's pre-hooks keep insertion order for its own statement."""
+    hooks = node.get("config", {}).get("pre-hook") or []
+    return any(KEEP_READ_ORDER_HOOK in str(hook.get("sql", "")) for hook in hooks)
+
+
 def replay_statements(manifest: Manifest) -> list[tuple[str, str]]:
-    """``(unique_id, create statement)`` for every model, in dependency order."""
+    """``(unique_id, create statement)`` for every model, in dependency order (a model that keeps
+    read order does so for its own statement, as its hooks do in dbt)."""
     models = model_nodes(manifest)
     order = topological_order({uid: node.get("depends_on", {}).get("nodes", [])
                                 for uid, node in models.items()})
@@ -494,7 +506,11 @@ def replay_statements(manifest: Manifest) -> list[tuple[str, str]]:
             raise ValueError(f"{uid} has no compiled SQL in the manifest (run dbt build first)")
         kind = "view" if node.get("config", {}).get("materialized") == "view" else "table"
         relation = node["relation_name"]
-        statements.append((uid, f"create or replace {kind} {relation} as (\n{code}\n)"))
+        statement = f"create or replace {kind} {relation} as (\n{code}\n)"
+        if keeps_read_order(node):
+            statement = (f"set session preserve_insertion_order = true;\n{statement};\n"
+                         "reset session preserve_insertion_order")
+        statements.append((uid, statement))
     return statements
 
 

@@ -202,6 +202,27 @@ def test_replay_runs_compiled_sql_in_dependency_order(tmp_path: Path) -> None:
         con.close()
 
 
+def test_replay_keeps_read_order_only_for_models_whose_hooks_do(tmp_path: Path) -> None:
+    database = tmp_path / "bench.duckdb"
+    base = _model("base", "select current_setting('preserve_insertion_order') as kept", [])
+    base["config"]["pre-hook"] = [{"sql": "{{ census_keep_read_order(true) }}"}]
+    manifest = {"nodes": {
+        "model.p.base": base,
+        "model.p.mart": _model("mart", "select current_setting('preserve_insertion_order') as kept, "
+                               "b.kept as base_kept from \"bench\".\"main\".\"base\" as b",
+                               ["model.p.base"]),
+    }}
+    statements = dict(bm.replay_statements(manifest))
+    assert statements["model.p.base"].startswith("set session preserve_insertion_order = true;")
+    assert statements["model.p.mart"].startswith("create or replace table")
+    assert bm.replay(database, manifest, {"preserve_insertion_order": "false"})[1] == 2
+    con = duckdb.connect(str(database), read_only=True)
+    try:
+        assert con.execute("select kept, base_kept from main.mart").fetchall() == [(False, True)]
+    finally:
+        con.close()
+
+
 def test_replay_needs_compiled_sql() -> None:
     with pytest.raises(ValueError, match="no compiled SQL"):
         bm.replay_statements({"nodes": {"model.p.a": _model("a", "", [])}})
