@@ -118,7 +118,7 @@
     {%- endfor -%}
     {#- and the model's own rows per partition, as its last build left them (census_partition_record) -#}
     {%- if is_incremental() -%}
-        {%- do fingerprints.append(census_partition_row_counts(this, partition_column)) -%}
+        {%- do fingerprints.append(census_partition_row_counts(partition_column)) -%}
     {%- endif -%}
     {%- call statement('census_partition_plan_pending') -%}
         delete from {{ ledger }} where model_name = '{{ this.identifier }}' and state = 'pending';
@@ -299,40 +299,32 @@
             where model_name = '{{ this.identifier }}' and invocation_id = '{{ invocation_id }}'
         ),
         '{{ invocation_id }}'
-    from ({{ census_partition_row_counts(this, partition_column) }}) as model_rows
+    from ({{ census_partition_row_counts(partition_column) }}) as model_rows
     where {{ built_now }}
 {%- endmacro -%}
 
 
-{#-
-    A select, in the columns of census_partition_fingerprints, of a model's own rows per
-    partition: counted, not hashed (a scan of one column).
--#}
-{%- macro census_partition_row_counts(relation, partition_column) -%}
-    select
-        'census_model_rows' as input_name,
-        coalesce(cast({{ partition_column }} as {{ dbt.type_string() }}), 'null') as partition_value,
-        count(*) as row_count,
-        '' as row_hash
-    from {{ relation }}
-    group by 1, 2
+{#- The model's own rows per partition, counted, not hashed (a scan of one column). -#}
+{%- macro census_partition_row_counts(partition_column) -%}
+    {{ return(census_partition_fingerprints(this, 'census_model_rows', partition_column, hash_rows=false)) }}
 {%- endmacro -%}
 
 
 {#-
     A select of (input_name, partition_value, row_count, row_hash): one row per partition of the
     relation (partition_value '*' for an input read whole), its row count and a hash of all its
-    rows. Only the adapters with partition-incremental models need it.
+    rows ('' with hash_rows=false). Only the adapters with partition-incremental models need it.
 -#}
-{%- macro census_partition_fingerprints(relation, input_name, partition_column) -%}
-    {{ return(adapter.dispatch('census_partition_fingerprints', 'welsh_care_census')(relation, input_name, partition_column)) }}
+{%- macro census_partition_fingerprints(relation, input_name, partition_column, hash_rows=true) -%}
+    {{ return(adapter.dispatch('census_partition_fingerprints', 'welsh_care_census')(
+        relation, input_name, partition_column, hash_rows)) }}
 {%- endmacro -%}
 
-{%- macro default__census_partition_fingerprints(relation, input_name, partition_column) -%}
+{%- macro default__census_partition_fingerprints(relation, input_name, partition_column, hash_rows=true) -%}
     {{ exceptions.raise_compiler_error('census_partition_fingerprints: not written for ' ~ target.type) }}
 {%- endmacro -%}
 
-{%- macro duckdb__census_partition_fingerprints(relation, input_name, partition_column) -%}
+{%- macro duckdb__census_partition_fingerprints(relation, input_name, partition_column, hash_rows=true) -%}
     select
         '{{ input_name }}' as input_name,
         {% if partition_column -%}
@@ -341,8 +333,12 @@
         '*'
         {%- endif %} as partition_value,
         count(*) as row_count,
+        {% if hash_rows -%}
         -- hash() of the table alias hashes the whole row (a struct of every column)
-        cast(sum(hash(census_fingerprinted_row)) as varchar) as row_hash
+        cast(sum(hash(census_fingerprinted_row)) as varchar)
+        {%- else -%}
+        ''
+        {%- endif %} as row_hash
     from {{ relation }} as census_fingerprinted_row
     group by 1, 2
 {%- endmacro -%}
