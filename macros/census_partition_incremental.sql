@@ -235,7 +235,8 @@
 {%- endmacro -%}
 
 
-{#- Pre-hook: the model's rows of the partitions about to be selected again go. -#}
+{#- Pre-hook: the model's rows of the partitions about to be selected again go (renders empty,
+    so dbt skips it, when the model is built whole). -#}
 {%- macro census_partition_delete(partition_column) -%}
     {%- if is_incremental() -%}
         {%- set refreshes = census_ledger_relation('census_model_refreshes') -%}
@@ -252,8 +253,6 @@
                 select partition_value from {{ refreshes }}
                 where model_name = '{{ this.identifier }}' and invocation_id = '{{ invocation_id }}'
             )
-    {%- else -%}
-        select 1 as nothing_to_delete
     {%- endif -%}
 {%- endmacro -%}
 
@@ -347,7 +346,8 @@
 {#
     Post-hook of the models that keep rows of their last build without fingerprinting their
     inputs (the file inventory, the base models): the code the model is now built with, in the
-    partition ledger (census_create_partition_ledger). Not under --empty, which reads no file.
+    partition ledger (census_create_partition_ledger). Not under --empty, which reads no file
+    (the hook then renders empty, and dbt skips it).
 #}
 {% macro census_record_code_version() -%}
     {%- if execute and target.type == 'duckdb' and not flags.EMPTY -%}
@@ -358,8 +358,6 @@
             '{{ this.identifier }}', 'built', 'code', '*', 0, '', '{{ census_partition_code_version() }}',
             '{{ invocation_id }}'
         )
-    {%- else -%}
-        select 1 as no_code_version
     {%- endif -%}
 {%- endmacro %}
 

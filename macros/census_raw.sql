@@ -143,7 +143,8 @@
 
 
 {#
-    Hooks of the base models. The profile lets DuckDB write rows in any order (it holds less in
+    Hooks of the base models (a hook that renders empty is skipped by dbt: no statement, no
+    round trip). The profile lets DuckDB write rows in any order (it holds less in
     memory), but a base model numbers raw rows in the order the reader returns them
     (census_read_in_file_order): for its own statements, on its own connection, the order is kept
     (keep=true), then the profile's setting comes back (keep=false). Nothing on other targets.
@@ -151,8 +152,6 @@
 {% macro census_keep_read_order(keep) -%}
     {%- if target.type == 'duckdb' -%}
     {{ 'set session preserve_insertion_order = true' if keep else 'reset session preserve_insertion_order' }}
-    {%- else -%}
-    select 1 as read_order_kept
     {%- endif -%}
 {%- endmacro %}
 
@@ -166,8 +165,6 @@
     {%- if is_incremental() and not flags.EMPTY -%}
     delete from {{ this }}
     where source_file not in (select source_file from {{ ref('base_census_extract__files') }})
-    {%- else -%}
-    select 1 as nothing_to_forget
     {%- endif -%}
 {%- endmacro %}
 
