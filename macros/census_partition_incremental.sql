@@ -54,7 +54,8 @@
 
 {#-
     The ledger tables, in the target schema, created before any model runs (on-run-start in
-    dbt_project.yml: models creating them side by side would conflict).
+    dbt_project.yml: models creating them side by side would conflict). Empty on other targets:
+    dbt runs no statement for a hook that renders empty.
 -#}
 {%- macro census_create_partition_ledger() -%}
     {%- if target.type == 'duckdb' -%}
@@ -71,8 +72,6 @@
             test_name varchar, test_version varchar, input_name varchar, partition_value varchar,
             row_count bigint, row_hash varchar, code_version varchar, invocation_id varchar
         )
-    {%- else -%}
-        select 1 as no_partition_ledger
     {%- endif -%}
 {%- endmacro -%}
 
