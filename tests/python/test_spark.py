@@ -47,6 +47,9 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Pat
         result = run_dbt(["build", "--target", "spark", "--threads", "2"], raw=raw,
                          work=work / "spark_dbt", capture=True)
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+    # A JVM whose code cache fills stops compiling and can then die ("Out of space in CodeCache
+    # for adapters"): profiles.yml reserves room for it beside -XX:TieredStopAtLevel=1.
+    assert "CodeCache is full" not in result.stderr, result.stderr[-2000:]
     yield warehouse, spark_dir / "warehouse", work / "duckdb" / "target" / "manifest.json"
 
 
