@@ -83,6 +83,14 @@
 {%- endmacro -%}
 
 
+{#- Whether a ledger table exists (a warehouse built before the ledger has none). -#}
+{%- macro census_ledger_exists(identifier) -%}
+    {%- set ledger = census_ledger_relation(identifier) -%}
+    {{ return(adapter.get_relation(database=ledger.database, schema=ledger.schema,
+                                   identifier=ledger.identifier) is not none) }}
+{%- endmacro -%}
+
+
 {#-
     The partitions to select: none for every partition, else a list of partition values
     (strings; maybe empty). Only a run or build plans (and writes its plan, and the inputs'
@@ -371,9 +379,7 @@
 {% macro census_built_with_current_code() -%}
     {%- set ledger = census_ledger_relation('census_model_inputs') -%}
     {#- a warehouse built before the ledger existed (only a compile gets here without one) -#}
-    {%- if adapter.get_relation(database=ledger.database, schema=ledger.schema, identifier=ledger.identifier) is none -%}
-        {{ return(false) }}
-    {%- endif -%}
+    {%- if not census_ledger_exists('census_model_inputs') -%}{{ return(false) }}{%- endif -%}
     {%- set same_code -%}
         select count(*) from {{ ledger }}
         where

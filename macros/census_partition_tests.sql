@@ -110,10 +110,8 @@
     {%- endif -%}
     {%- set column = census_test_partition_column(model) -%}
     {%- if not column -%}{{ return(none) }}{%- endif -%}
+    {%- if not census_ledger_exists('census_test_passes') -%}{{ return(none) }}{%- endif -%}
     {%- set passes = census_ledger_relation('census_test_passes') -%}
-    {%- if adapter.get_relation(database=passes.database, schema=passes.schema, identifier=passes.identifier) is none -%}
-        {{ return(none) }}
-    {%- endif -%}
     {%- set changed -%}
         with
 
