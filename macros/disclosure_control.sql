@@ -211,10 +211,16 @@ rollup_levels as (
 
 
 {#
-    The cells of one breakdown of a published table before disclosure control, as a select: every
-    (reporting year, authority or Wales, category) with zero where nothing was counted, and the
-    group's total (category `total_label`, the sum over the listed categories) unless
-    with_total=false (a group whose categories overlap or do not add up to a total).
+    The cells of one breakdown of a published table before disclosure control: every (reporting
+    year, authority or Wales, category) with zero where nothing was counted, and the group's total
+    (category `total_label`, the sum over the listed categories) unless with_total=false (a group
+    whose categories overlap or do not add up to a total). It is a select of pieces, not of cells:
+    one row per grid cell (is_cell) and one per counted row or (for counts) per counted
+    (year, authority, category), copied to its totals and Wales. A model unions the selects of all
+    its breakdowns, and published_table() sums the union into cells in one aggregation
+    (published_cells_summed). A join and an aggregation per breakdown instead held DuckDB memory
+    for every breakdown at once: table 9's 66 breakdowns needed 600 to 800 MB at scale 10, and
+    need under 350 MB so (docs/benchmark.md).
       rows_cte             one row per thing counted, with year_code and local_authority_code
       category_expression  the category of a row (over rows_cte's columns); rows in no listed
                            category count nowhere, not even in the total
@@ -233,122 +239,111 @@ rollup_levels as (
     `rollup_levels` (published_rollup_levels()); published_grid_ctes() declares both.
 #}
 {% macro published_cells(rows_cte, category_expression, measure, breakdown, categories, with_total=true, value_expression='1', where='1 = 1', total_label='Total', first_year_code=none, statistic_name=none, statistic_input=none, statistic_aggregate='median') -%}
+    {%- if statistic_aggregate not in ('median', 'average', 'sum') -%}
+        {{ exceptions.raise_compiler_error('statistic_aggregate: median, average or sum') }}
+    {%- endif -%}
     {%- set quoted = [] -%}
     {%- for category in categories -%}
         {%- do quoted.append("'" ~ dbt.escape_single_quotes(category) ~ "'") -%}
-    {%- endfor %}
+    {%- endfor -%}
+    {%- set statistic_name_sql = ("'" ~ statistic_name ~ "'") if statistic_name
+        else 'cast(null as ' ~ dbt.type_string() ~ ')' -%}
+    {%- set statistic_aggregate_sql = ("'" ~ statistic_aggregate ~ "'") if statistic_name
+        else 'cast(null as ' ~ dbt.type_string() ~ ')' %}
+    {#- the grid: every cell once, with nothing counted #}
     select
-        grid.year_code,
-        grid.local_authority_code,
+        reporting_years.year_code,
+        authorities.local_authority_code,
         '{{ measure }}' as measure,
         '{{ breakdown }}' as breakdown,
-        grid.category,
-        grid.category_order,
-        grid.is_total,
-        coalesce(sum(counted.cell_value), 0) as raw_count,
-        {%- if statistic_name %}
-        '{{ statistic_name }}' as statistic_name,
-        cast(
-            {%- if statistic_aggregate == 'median' %} {{ census_median('counted.statistic_input') }}
-            {%- elif statistic_aggregate == 'average' %} avg(counted.statistic_input)
-            {%- elif statistic_aggregate == 'sum' %} sum(counted.statistic_input)
-            {%- else %}{{ exceptions.raise_compiler_error('statistic_aggregate: median, average or sum') }}
-            {%- endif %} as {{ dbt.type_numeric() }}
-        ) as statistic_value
-        {%- else %}
-        cast(null as {{ dbt.type_string() }}) as statistic_name,
-        cast(null as {{ dbt.type_numeric() }}) as statistic_value
+        category_list.category,
+        category_list.category_order,
+        category_list.is_total,
+        true as is_cell,
+        0 as cell_value,
+        {{ statistic_name_sql }} as statistic_name,
+        {{ statistic_aggregate_sql }} as statistic_aggregate,
+        cast(null as {{ dbt.type_numeric() }}) as statistic_input
+    from reporting_years
+    cross join authorities
+    cross join (
+        {%- for category in quoted %}
+        select
+            {{ category }} as category,
+            cast({{ loop.index }} as {{ dbt.type_int() }}) as category_order,
+            false as is_total
+        {%- if not loop.last %}
+        union all
         {%- endif %}
+        {%- endfor %}
+        {%- if with_total %}
+        union all
+        select
+            '{{ total_label }}' as category,
+            cast(0 as {{ dbt.type_int() }}) as category_order,
+            true as is_total
+        {%- endif %}
+    ) as category_list
+    {%- if first_year_code %}
+    where reporting_years.year_code >= {{ first_year_code }}
+    {%- endif %}
+
+    union all
+
+    {#- each row once in its own cell, in its authority's total and in Wales's cell and total:
+        copies of the row, not a join of rows with cells (a join on "own authority or Wales"
+        would compare every row with every cell of its year) #}
+    select
+        counted_rows.year_code,
+        case
+            when rollup_levels.to_wales then 'Wales' else counted_rows.local_authority_code
+        end as local_authority_code,
+        '{{ measure }}' as measure,
+        '{{ breakdown }}' as breakdown,
+        case
+            when rollup_levels.to_total then '{{ total_label }}' else counted_rows.category
+        end as category,
+        cast(null as {{ dbt.type_int() }}) as category_order,
+        cast(null as {{ dbt.type_boolean() }}) as is_total,
+        false as is_cell,
+        counted_rows.cell_value,
+        {{ statistic_name_sql }} as statistic_name,
+        {{ statistic_aggregate_sql }} as statistic_aggregate,
+        counted_rows.statistic_input
     from (
+        {%- if not statistic_name %}
+        {#- counts only: each (year, authority, category) summed before the roll-up copies it
+            to its totals and Wales, so the roll-up handles cells, not rows -#}
         select
-            reporting_years.year_code,
-            authorities.local_authority_code,
-            category_list.category,
-            category_list.category_order,
-            category_list.is_total
-        from reporting_years
-        cross join authorities
-        cross join (
-            {%- for category in quoted %}
-            select
-                {{ category }} as category,
-                cast({{ loop.index }} as {{ dbt.type_int() }}) as category_order,
-                false as is_total
-            {%- if not loop.last %}
-            union all
-            {%- endif %}
-            {%- endfor %}
-            {%- if with_total %}
-            union all
-            select
-                '{{ total_label }}' as category,
-                cast(0 as {{ dbt.type_int() }}) as category_order,
-                true as is_total
-            {%- endif %}
-        ) as category_list
-        {%- if first_year_code %}
-        where reporting_years.year_code >= {{ first_year_code }}
-        {%- endif %}
-    ) as grid
-    left join (
-        {#- each row once in its own cell, in its authority's total and in Wales's cell and total:
-            an equality join (a join on "own authority or Wales" would compare every row with
-            every cell of its year) -#}
-        select
-            counted_rows.year_code,
-            case
-                when rollup_levels.to_wales then 'Wales' else counted_rows.local_authority_code
-            end as local_authority_code,
-            case
-                when rollup_levels.to_total then '{{ total_label }}' else counted_rows.category
-            end as category,
-            counted_rows.cell_value,
-            counted_rows.statistic_input
+            year_code,
+            local_authority_code,
+            category,
+            sum(cell_value) as cell_value,
+            cast(null as {{ dbt.type_numeric() }}) as statistic_input
         from (
-            {%- if not statistic_name %}
-            {#- counts only: each (year, authority, category) summed before the roll-up copies it
-                to its totals and Wales, so the roll-up handles cells, not rows -#}
-            select
-                year_code,
-                local_authority_code,
-                category,
-                sum(cell_value) as cell_value,
-                cast(null as {{ dbt.type_numeric() }}) as statistic_input
-            from (
-            {%- endif %}
-            select
-                year_code,
-                local_authority_code,
-                {{ category_expression }} as category,
-                {{ value_expression }} as cell_value,
-                {{ statistic_input or ('cast(null as ' ~ dbt.type_numeric() ~ ')') }} as statistic_input
-            from {{ rows_cte }}
-            where
-                ({{ where }})
-                and {{ category_expression }} in ({{ quoted | join(', ') }})
-            {%- if not statistic_name %}
-            ) as row_values
-            group by
-                year_code,
-                local_authority_code,
-                category
-            {%- endif %}
-        ) as counted_rows
-        cross join rollup_levels
-        {%- if not with_total %}
-        where not rollup_levels.to_total
         {%- endif %}
-    ) as counted
-        on
-            grid.year_code = counted.year_code
-            and grid.local_authority_code = counted.local_authority_code
-            and grid.category = counted.category
-    group by
-        grid.year_code,
-        grid.local_authority_code,
-        grid.category,
-        grid.category_order,
-        grid.is_total
+        select
+            year_code,
+            local_authority_code,
+            {{ category_expression }} as category,
+            {{ value_expression }} as cell_value,
+            {{ statistic_input or ('cast(null as ' ~ dbt.type_numeric() ~ ')') }} as statistic_input
+        from {{ rows_cte }}
+        where
+            ({{ where }})
+            and {{ category_expression }} in ({{ quoted | join(', ') }})
+        {%- if not statistic_name %}
+        ) as row_values
+        group by
+            year_code,
+            local_authority_code,
+            category
+        {%- endif %}
+    ) as counted_rows
+    cross join rollup_levels
+    {%- if not with_total %}
+    where not rollup_levels.to_total
+    {%- endif %}
 {%- endmacro %}
 
 
@@ -439,13 +434,17 @@ rollup_levels as (
 
 {#
     The end of every published table, as CTEs (call it last in a model's `with` list, without a
-    comma, then `select * from final`): the cells of `cells_cte` (published_cells() selects) with
-    their bases (published_bases), disclosure control (disclosure_control) and the published
-    columns, as the CTE `final`.
+    comma, then `select * from final`): the cells of `cells_cte` (the union of published_cells()
+    selects, summed by published_cells_summed) with their bases (published_bases), disclosure
+    control (disclosure_control) and the published columns, as the CTE `final`.
 #}
 {% macro published_table(cells_cte, with_rate=false, round_to=5) -%}
+cells_summed as (
+    {{ published_cells_summed(cells_cte) }}
+),
+
 cells_with_bases as (
-    {{ published_bases(cells_cte, with_rate=with_rate) }}
+    {{ published_bases('cells_summed', with_rate=with_rate) }}
 ),
 
 {{ disclosure_control('cells_with_bases', 'controlled', round_to=round_to) }},
@@ -453,4 +452,39 @@ cells_with_bases as (
 final as (
     {{ published_columns('controlled') }}
 )
+{%- endmacro %}
+
+
+{#
+    The cells of a published table from the union of its published_cells() selects: each cell of
+    the grids once, with what was counted in it (zero where nothing was), as one aggregation over
+    every breakdown. Rows counted outside every grid cell (a year before the item was collected,
+    an authority not published) count nowhere.
+#}
+{% macro published_cells_summed(pieces_cte) -%}
+    select
+        year_code,
+        local_authority_code,
+        measure,
+        breakdown,
+        category,
+        max(category_order) as category_order,
+        max(case when is_total then 1 else 0 end) = 1 as is_total,
+        sum(cell_value) as raw_count,
+        max(statistic_name) as statistic_name,
+        cast(
+            case max(statistic_aggregate)
+                when 'median' then {{ census_median('statistic_input') }}
+                when 'average' then avg(statistic_input)
+                when 'sum' then sum(statistic_input)
+            end as {{ dbt.type_numeric() }}
+        ) as statistic_value
+    from {{ pieces_cte }}
+    group by
+        year_code,
+        local_authority_code,
+        measure,
+        breakdown,
+        category
+    having max(case when is_cell then 1 else 0 end) = 1
 {%- endmacro %}
