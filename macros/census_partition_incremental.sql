@@ -85,9 +85,7 @@
 
 {#- Whether a ledger table exists (a warehouse built before the ledger has none). -#}
 {%- macro census_ledger_exists(identifier) -%}
-    {%- set ledger = census_ledger_relation(identifier) -%}
-    {{ return(adapter.get_relation(database=ledger.database, schema=ledger.schema,
-                                   identifier=ledger.identifier) is not none) }}
+    {{ return(load_relation(census_ledger_relation(identifier)) is not none) }}
 {%- endmacro -%}
 
 
