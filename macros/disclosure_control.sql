@@ -220,7 +220,7 @@ rollup_levels as (
     its breakdowns, and published_table() sums the union into cells in one aggregation
     (published_cells_summed). A join and an aggregation per breakdown instead held DuckDB memory
     for every breakdown at once: table 9's 66 breakdowns needed 600 to 800 MB at scale 10, and
-    need under 350 MB so (docs/benchmark.md).
+    build within 350 MB so (docs/benchmark.md).
       rows_cte             one row per thing counted, with year_code and local_authority_code
       category_expression  the category of a row (over rows_cte's columns); rows in no listed
                            category count nowhere, not even in the total
