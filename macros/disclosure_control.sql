@@ -215,7 +215,7 @@ rollup_levels as (
     year, authority or Wales, category) with zero where nothing was counted, and the group's total
     (category `total_label`, the sum over the listed categories) unless with_total=false (a group
     whose categories overlap or do not add up to a total). It is a select of pieces, not of cells:
-    one row per grid cell (is_cell) and one per counted row or (for counts) per counted
+    one row per grid cell (the only rows with a category_order) and one per counted row or (for counts) per counted
     (year, authority, category), copied to its totals and Wales. A model unions the selects of all
     its breakdowns, and published_table() sums the union into cells in one aggregation
     (published_cells_summed). A join and an aggregation per breakdown instead held DuckDB memory
@@ -259,7 +259,6 @@ rollup_levels as (
         category_list.category,
         category_list.category_order,
         category_list.is_total,
-        true as is_cell,
         0 as cell_value,
         {{ statistic_name_sql }} as statistic_name,
         {{ statistic_aggregate_sql }} as statistic_aggregate,
@@ -305,7 +304,6 @@ rollup_levels as (
         end as category,
         cast(null as {{ dbt.type_int() }}) as category_order,
         cast(null as {{ dbt.type_boolean() }}) as is_total,
-        false as is_cell,
         counted_rows.cell_value,
         {{ statistic_name_sql }} as statistic_name,
         {{ statistic_aggregate_sql }} as statistic_aggregate,
@@ -486,5 +484,6 @@ final as (
         measure,
         breakdown,
         category
-    having max(case when is_cell then 1 else 0 end) = 1
+    {#- a cell of a grid: only grid rows carry a category order #}
+    having count(category_order) > 0
 {%- endmacro %}
