@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -324,6 +325,152 @@ def test_measure_stops_a_stage_past_its_time_budget(tmp_path: Path) -> None:
                           log=tmp_path / "log", timeout=0.5)
     assert measured.stopped is not None and "time budget" in measured.stopped
     assert measured.returncode != 0 and measured.seconds < 10
+
+
+# --- resuming a stopped benchmark ---------------------------------------------------------------
+
+class _Stopped(Exception):
+    """The machine going down in the middle of a stage."""
+
+
+class _FakeStages:
+    """Every stage of a run, instantly, noting which ran; the stage named ``stop_at`` stops the
+    benchmark (once)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, stop_at: str | None = None) -> None:
+        self.calls: list[str] = []
+        self.params: dict[str, dict[str, Any]] = {}
+        self.stop_at = stop_at
+        fake = self
+
+        def ran(name: str) -> None:
+            fake.calls.append(name)
+            if name == fake.stop_at:
+                fake.stop_at = None
+                raise _Stopped(name)
+
+        def run_stage(self_: Any, name: str, stage: str, run_dir: Path,
+                      **params: Any) -> tuple[Sample, dict[str, Any]]:
+            ran(name)
+            fake.params[name] = params
+            if stage == "generate":
+                for year in ("202223", "202324"):
+                    (Path(params["out"]) / "cla" / year).mkdir(parents=True, exist_ok=True)
+                return Sample(1.0), {"rows": 10}
+            return Sample(1.0), {"seconds": 0.5}
+
+        def dbt(self_: Any, name: str, arguments: Any, run_dir: Path, raw: Path,
+                warehouse: Path, log_name: str, extra_env: Any = None) -> Sample:
+            ran(name)
+            if name == bm.BUILD:
+                (run_dir / "target").mkdir(parents=True, exist_ok=True)
+                (run_dir / "target" / "manifest.json").write_text(json.dumps({"nodes": {
+                    "model.p.m": {"resource_type": "model",
+                                  "config": {"materialized": "incremental"}}}}))
+                (run_dir / "target" / "run_results.json").write_text('{"results": []}')
+            if name == bm.BUILD or name.startswith("incremental: build without"):
+                warehouse.write_bytes(b"tables")
+            return Sample(1.0)
+
+        def run_command(self_: Any, name: str, command: Any, env: Any,
+                        log: Path) -> tuple[Sample, None]:
+            ran(name)
+            return Sample(1.0), None
+
+        monkeypatch.setattr(bm._Scale, "run_stage", run_stage)
+        monkeypatch.setattr(bm._Scale, "dbt", dbt)
+        monkeypatch.setattr(bm._Scale, "run_command", run_command)
+
+
+def _one_run(tmp_path: Path, resume: bool) -> bm._Scale:
+    options = bm.Options(scales=[1.0], runs=1, work=tmp_path / "work", skip_spark=True,
+                         resume=resume)
+    scale = bm._Scale(options, 1.0, {}, None, "no Spark here")
+    scale.result.runs.append(scale.run(1))
+    return scale
+
+
+def test_a_stopped_run_resumes_where_it_stopped(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    stages = _FakeStages(monkeypatch, stop_at=bm.FULL_REBUILD)
+    with pytest.raises(_Stopped):
+        _one_run(tmp_path, resume=False)
+    assert stages.calls[:3] == [bm.GENERATE, bm.MAIN_JOB, bm.VALIDATE_RAW]
+    assert stages.calls[-2:] == [bm.INCREMENTAL, bm.FULL_REBUILD]
+    stages.calls.clear()
+    scale = _one_run(tmp_path, resume=True)
+    assert stages.calls == [bm.FULL_REBUILD, bm.EMPTY_BUILD]  # nothing measured twice
+    run = scale.result.runs[0]
+    for metric in (bm.GENERATE, bm.BUILD, bm.RAW_DUCKDB, bm.INCREMENTAL, bm.FULL_REBUILD,
+                   bm.EMPTY_BUILD):
+        assert run[metric].value is not None, metric
+    assert run[bm.INCREMENTAL_RATIO].value == 1.0  # derived from both invocations' samples
+    assert scale.result.rows_generated == 10
+    assert scale.result.note and "--resume" in scale.result.note
+    # without --resume the record is not used: everything is measured again
+    stages.calls.clear()
+    _one_run(tmp_path, resume=False)
+    assert stages.calls[0] == bm.GENERATE and bm.BUILD in stages.calls
+
+
+def test_resume_builds_again_when_a_later_stage_needs_the_lost_warehouse(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    stages = _FakeStages(monkeypatch, stop_at=bm.RAW_DUCKDB)
+    with pytest.raises(_Stopped):
+        _one_run(tmp_path, resume=False)
+    (tmp_path / "work" / "scale-1" / "run-1" / "warehouse.duckdb").unlink()
+    stages.calls.clear()
+    _one_run(tmp_path, resume=True)
+    assert stages.calls[:3] == [bm.BUILD, bm.RAW_DUCKDB, bm.MODELS_SERIAL]
+    assert bm.GENERATE not in stages.calls and bm.VALIDATE_MART not in stages.calls
+
+
+def test_resume_refuses_a_record_of_another_commit(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "record.json"
+    record = bm.RunRecord(path, "aaaa", {bm.GENERATE: Sample(1.0),
+                                         bm.BUILD: Sample(None, reason="failed")})
+    record.save()
+    again = bm.RunRecord.start(path, "aaaa", resume=True)
+    assert again.done(bm.GENERATE) and not again.done(bm.BUILD)  # a failed stage runs again
+    assert again.samples[bm.BUILD].reason == "failed"
+    with pytest.raises(ValueError, match="recorded at commit aaaa.*project is at bbbb"):
+        bm.RunRecord.start(path, "bbbb", resume=True)
+    assert not bm.RunRecord.start(path, "bbbb", resume=False).samples
+    assert not path.exists()  # a run from the start forgets the old record
+
+
+def test_replay_goes_into_the_warehouse_itself_when_a_copy_does_not_fit(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    stages = _FakeStages(monkeypatch)
+    monkeypatch.setattr(bm, "free_disk", lambda path: 1000)
+    scale = _one_run(tmp_path, resume=False)
+    assert stages.params[bm.RAW_DUCKDB]["in_place"] is True
+    assert stages.calls.index(bm.DOCS) < stages.calls.index(bm.RAW_DUCKDB)
+    run = scale.result.runs[0]
+    assert "not a copy" in (run[bm.RAW_DUCKDB].note or "")
+    # nor is there room for the incremental stage's warehouse: said, not attempted
+    assert bm.INCREMENTAL not in stages.calls
+    assert "free disk" in (run[bm.INCREMENTAL].reason or "")
+
+
+def test_replay_in_place_rewrites_the_warehouse(tmp_path: Path) -> None:
+    database = tmp_path / "warehouse.duckdb"
+    con = duckdb.connect(str(database))
+    con.execute("create table t as select 1 as x")
+    con.close()
+    manifest = tmp_path / "manifest.json"
+    manifest.write_text(json.dumps({"nodes": {"model.p.t": {
+        "resource_type": "model", "config": {"materialized": "table"},
+        "relation_name": "t", "compiled_code": "select 2 as x", "depends_on": {"nodes": []}}}}))
+    result = bm._stage_raw_duckdb({"warehouse": str(database), "manifest": str(manifest),
+                                   "replay_dir": str(tmp_path / "replay"), "settings": {},
+                                   "in_place": True})
+    assert result["models"] == 1
+    con = duckdb.connect(str(database))
+    assert con.execute("select x from t").fetchall() == [(2,)]
+    con.close()
+    assert not (tmp_path / "replay").exists()
 
 
 # --- end to end -------------------------------------------------------------------------------
