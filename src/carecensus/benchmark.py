@@ -83,6 +83,12 @@ INCREMENTAL = "incremental: one new year"
 FULL_REBUILD = "full rebuild (--full-refresh)"
 INCREMENTAL_RATIO = "ratio incremental / full rebuild"
 EMPTY_BUILD = "dbt build of no rows (--empty): dbt's own cost per node"
+# where the time of the new year's build and of the full rebuild goes: summed node time by how a
+# node keeps its rows between builds (split_by_upkeep)
+UPKEEP_KINDS = ("models rebuilt whole", "models incremental by year",
+                "models incremental by raw file", "data tests")
+NEW_YEAR_SPLIT = tuple(f"- new year: {kind}" for kind in UPKEEP_KINDS)
+FULL_REBUILD_SPLIT = tuple(f"- full rebuild: {kind}" for kind in UPKEEP_KINDS)
 EMPTY_RATIO = "ratio build of no rows / full rebuild (a floor for the incremental ratio)"
 SPARK = "Spark: dbt build (scale 1 only)"
 
@@ -93,7 +99,8 @@ METRICS: tuple[tuple[str, str], ...] = (
     (JOB_BUILD, "s"), (JOB_MART, "s"), (JOB_PUBLISH, "s"), (JOB_DOCS, "s"), (RAW_DUCKDB, "s"),
     (MODELS_SERIAL, "s"), (SERIAL_RATIO, "x"), (MODEL_RATIO, "x"),
     (MODEL_WALL_RATIO, "x"), (ROWS_PER_S_BUILD, "rows/s"), (ROWS_PER_S_JOB, "rows/s"),
-    (INCREMENTAL, "s"), (FULL_REBUILD, "s"), (INCREMENTAL_RATIO, "x"),
+    (INCREMENTAL, "s"), *((m, "s") for m in NEW_YEAR_SPLIT), (FULL_REBUILD, "s"),
+    *((m, "s") for m in FULL_REBUILD_SPLIT), (INCREMENTAL_RATIO, "x"),
     (EMPTY_BUILD, "s"), (EMPTY_RATIO, "x"), (SPARK, "s"),
 )
 MAIN_JOB_STAGES = (VALIDATE_RAW, PARSE, BUILD, VALIDATE_MART, PUBLISH, DOCS)
@@ -432,9 +439,13 @@ def format_report(facts: MachineFacts, results: Sequence[ScaleResult],
         "- *Incremental*: the census without its last reporting year is built with its tests "
         "(untimed); the last year's files are added and `dbt build` is timed; then `dbt build "
         "--full-refresh` of the same files is timed as the full rebuild. Both start from a "
-        "parsed project. Last, `dbt build --empty` runs the same nodes over no rows: what dbt "
-        "itself costs for them, which no incremental model can save, so its ratio to the full "
-        "rebuild is a floor for the incremental ratio.",
+        "parsed project. Their *new year* and *full rebuild* rows say where the time went: the "
+        "summed node time (`run_results.json`) of the models rebuilt whole (tables, views), of "
+        "those incremental by reporting year (partition-incremental: only the years whose input "
+        "rows changed), of those incremental by raw file (only new files), and of the data "
+        "tests; seeds and hooks are left out. Last, `dbt build --empty` runs the same nodes "
+        "over no rows: what dbt itself costs for them, which no incremental model can save, so "
+        "its ratio to the full rebuild is a floor for the incremental ratio.",
         "",
         "## Targets", "",
         format_targets(targets), "",
@@ -542,6 +553,33 @@ def split_run_results(run_results: Mapping[str, Any], manifest: Manifest) -> dic
         elif kind in ("test", "unit_test"):
             sums[TESTS] += seconds
     sums[MODELS_WALL] = covered_seconds(model_spans)
+    return sums
+
+
+# how a model says it is incremental by reporting year (macros/census_partition_incremental.sql)
+PARTITION_INCREMENTAL_CALL = "census_partition_incremental("
+
+
+def split_by_upkeep(run_results: Mapping[str, Any], manifest: Manifest) -> dict[str, float]:
+    """Summed ``execution_time`` of a build's models by how they keep their rows between builds
+    (rebuilt whole: tables and views; incremental by year: the partition-incremental models;
+    incremental by raw file: the other incremental models) and of its data tests, in the order
+    of ``UPKEEP_KINDS``. Seeds and hooks are left out."""
+    models = model_nodes(manifest)
+    sums = dict.fromkeys(UPKEEP_KINDS, 0.0)
+    for result in run_results.get("results", []):
+        uid = str(result["unique_id"])
+        seconds = float(result.get("execution_time") or 0.0)
+        if uid.split(".", 1)[0] in ("test", "unit_test"):
+            sums["data tests"] += seconds
+        elif uid in models:
+            node = models[uid]
+            if node.get("config", {}).get("materialized") != "incremental":
+                sums["models rebuilt whole"] += seconds
+            elif PARTITION_INCREMENTAL_CALL in str(node.get("raw_code", "")):
+                sums["models incremental by year"] += seconds
+            else:
+                sums["models incremental by raw file"] += seconds
     return sums
 
 
@@ -1168,7 +1206,7 @@ class _Scale:
         samples = record.samples
 
         def not_run(reason: str) -> None:
-            for metric in stages:
+            for metric in (*stages, *NEW_YEAR_SPLIT, *FULL_REBUILD_SPLIT):
                 if not record.done(metric):
                     samples[metric] = Sample.missing(reason)
             record.save()
@@ -1223,11 +1261,13 @@ class _Scale:
                      "dbt-parse-incremental")
             samples[INCREMENTAL] = self.dbt(INCREMENTAL, PRODUCTION_BUILD, work, partial,
                                             incremental_db, "dbt-build-incremental")
+            self._upkeep(samples, INCREMENTAL, NEW_YEAR_SPLIT, work)
             record.save()
         if not record.done(FULL_REBUILD):
             samples[FULL_REBUILD] = self.dbt(FULL_REBUILD, (*PRODUCTION_BUILD, "--full-refresh"),
                                              work, partial, incremental_db,
                                              "dbt-build-full-refresh")
+            self._upkeep(samples, FULL_REBUILD, FULL_REBUILD_SPLIT, work)
             record.save()
         if not record.done(EMPTY_BUILD):
             # last, as it leaves every table empty: the same nodes over no rows (dbt's --empty
@@ -1238,6 +1278,20 @@ class _Scale:
             samples[EMPTY_BUILD] = (replace(empty, note="tests that want rows fail on no rows")
                                     if empty.value is not None and empty.note else empty)
             record.save()
+
+    @staticmethod
+    def _upkeep(samples: dict[str, Sample], build: str, metrics: Sequence[str],
+                work: Path) -> None:
+        """The rows of ``split_by_upkeep`` for the build just timed in ``work``."""
+        results, manifest = work / "target" / "run_results.json", work / "target" / "manifest.json"
+        if samples[build].value is None or not results.exists() or not manifest.exists():
+            for metric in metrics:
+                reason = samples[build].reason or "no run_results.json"
+                samples[metric] = Sample.missing(f"{build}: {reason}")
+            return
+        split = split_by_upkeep(json.loads(results.read_text()), load_manifest(manifest))
+        for metric, kind in zip(metrics, UPKEEP_KINDS):
+            samples[metric] = Sample(split[kind])
 
     def _spark_due(self, index: int) -> bool:
         return self._spark_not_run(index) is None

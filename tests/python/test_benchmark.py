@@ -250,6 +250,29 @@ def test_split_run_results_sums_node_kinds_and_model_wall_time() -> None:
                      bm.MODELS_WALL: 4.0}
 
 
+def test_split_by_upkeep_tells_how_each_model_keeps_its_rows() -> None:
+    def model(materialized: str, raw_code: str = "select 1") -> dict[str, Any]:
+        return {"resource_type": "model", "raw_code": raw_code,
+                "config": {"materialized": materialized}}
+
+    manifest = {"nodes": {
+        "model.p.whole": model("table"), "model.p.view": model("view"),
+        "model.p.by_year": model("incremental", "{%- set years = census_partition_incremental("
+                                                "{'stg': 'year_code'}) -%} select 1"),
+        "model.p.by_file": model("incremental"), "seed.p.s": {"resource_type": "seed"}}}
+    results = {"results": [
+        {"unique_id": "model.p.whole", "execution_time": 1.0},
+        {"unique_id": "model.p.view", "execution_time": 0.5},
+        {"unique_id": "model.p.by_year", "execution_time": 2.0},
+        {"unique_id": "model.p.by_file", "execution_time": 4.0},
+        {"unique_id": "test.p.t", "execution_time": 8.0},
+        {"unique_id": "seed.p.s", "execution_time": 16.0},
+        {"unique_id": "operation.p.hook", "execution_time": 32.0}]}
+    assert bm.split_by_upkeep(results, manifest) == {
+        "models rebuilt whole": 1.5, "models incremental by year": 2.0,
+        "models incremental by raw file": 4.0, "data tests": 8.0}
+
+
 def test_covered_seconds_counts_overlaps_once() -> None:
     assert bm.covered_seconds([(0, 2), (1, 3), (5, 6), (5.5, 5.75)]) == 4.0
     assert bm.covered_seconds([]) == 0.0
@@ -362,12 +385,13 @@ class _FakeStages:
         def dbt(self_: Any, name: str, arguments: Any, run_dir: Path, raw: Path,
                 warehouse: Path, log_name: str, extra_env: Any = None) -> Sample:
             ran(name)
-            if name == bm.BUILD:
+            if name in (bm.BUILD, bm.INCREMENTAL, bm.FULL_REBUILD):
                 (run_dir / "target").mkdir(parents=True, exist_ok=True)
                 (run_dir / "target" / "manifest.json").write_text(json.dumps({"nodes": {
-                    "model.p.m": {"resource_type": "model",
+                    "model.p.m": {"resource_type": "model", "raw_code": "select 1",
                                   "config": {"materialized": "incremental"}}}}))
-                (run_dir / "target" / "run_results.json").write_text('{"results": []}')
+                (run_dir / "target" / "run_results.json").write_text(json.dumps({"results": [
+                    {"unique_id": "model.p.m", "execution_time": 0.25}]}))
             if name == bm.BUILD or name.startswith("incremental: build without"):
                 warehouse.write_bytes(b"tables")
             return Sample(1.0)
@@ -405,6 +429,10 @@ def test_a_stopped_run_resumes_where_it_stopped(tmp_path: Path,
                    bm.EMPTY_BUILD):
         assert run[metric].value is not None, metric
     assert run[bm.INCREMENTAL_RATIO].value == 1.0  # derived from both invocations' samples
+    # where each build's time went, from its own run_results.json
+    assert run["- new year: models incremental by raw file"].value == 0.25
+    assert run["- full rebuild: models incremental by raw file"].value == 0.25
+    assert run["- full rebuild: data tests"].value == 0.0
     assert scale.result.rows_generated == 10
     assert scale.result.note and "--resume" in scale.result.note
     # without --resume the record is not used: everything is measured again
@@ -485,7 +513,7 @@ def test_benchmark_command_writes_a_report_with_every_stage(tmp_path: Path) -> N
     text = report.read_text()
     table = [line for line in text.splitlines() if line.startswith("| ")]
     not_run = (bm.INCREMENTAL, bm.FULL_REBUILD, bm.INCREMENTAL_RATIO, bm.EMPTY_BUILD,
-               bm.EMPTY_RATIO, bm.SPARK)
+               bm.EMPTY_RATIO, bm.SPARK, *bm.NEW_YEAR_SPLIT, *bm.FULL_REBUILD_SPLIT)
     for metric, _ in bm.METRICS:
         rows = [line for line in table if line.startswith(f"| {metric} |")]
         assert len(rows) == 1, (metric, text)
