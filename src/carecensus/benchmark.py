@@ -13,8 +13,9 @@ the built warehouse: the limit for this stack. The same models run through dbt o
 
 Peak memory of a stage comes from two places: the kernel's high-water mark of the largest single
 process (``wait4`` rusage of the stage's process, which includes its waited-for children) and the
-largest sum of resident memory over the whole process tree, sampled from ``/proc`` (workers of
-the generator run side by side, so their memory adds up).
+largest sum of memory over the whole process tree, sampled from ``/proc`` (workers of the
+generator run side by side, so their memory adds up): each process's PSS, in which a page shared
+between processes (a forked worker's copy of its parent) is split among them, not counted twice.
 
 A stage that cannot run (no incremental model, no Spark target, a budget spent, an earlier stage
 failed) is reported as ``not run: <reason>``, never left out and never estimated.
@@ -360,7 +361,7 @@ def format_scale(result: ScaleResult) -> str:
     if result.note:
         lines.append(f"Note: {result.note}")
     lines += ["", "| stage | median | min | max | peak RSS, largest process | "
-              "peak RSS, process tree | note |", "|---|---:|---:|---:|---:|---:|---|"]
+              "peak PSS, process tree | note |", "|---|---:|---:|---:|---:|---:|---|"]
     for row in result.rows():
         if row.spread is None:
             cells = ["-", "-", "-"]
@@ -401,8 +402,11 @@ def format_report(facts: MachineFacts, results: Sequence[ScaleResult],
         f"Up to {facts.runs} run(s) per scale (each scale gives its number of runs); each cell is "
         "the median, minimum and maximum over the runs. "
         "Every stage runs in a subprocess of its own. *Peak RSS, largest process* is the kernel's "
-        "high-water mark of the biggest single process of the stage (`wait4`); *process tree* is "
-        "the largest sum of resident memory over the stage's processes, sampled every 0.2 s.",
+        "high-water mark of the biggest single process of the stage (`wait4`); *peak PSS, "
+        "process tree* is the largest sum of the proportional set size of the stage's processes "
+        "(resident memory, a page shared between processes split among them, so that nothing is "
+        "counted twice), sampled every 0.2 s. Reports before this column's name said PSS summed "
+        "resident memory (RSS), which counts a shared page once per process.",
         "",
         "- *dbt parse* is a full parse into an empty target folder; *dbt build* then reuses it "
         "(partial parsing), so parse + build is what one `dbt build` costs in the main job.",
@@ -689,8 +693,8 @@ def parse_scales(text: str) -> list[float]:
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 
 
-def _tree_rss(root: int) -> int:
-    """Resident bytes of ``root`` and all its descendants, from /proc."""
+def _tree_memory(root: int) -> int:
+    """Memory of ``root`` and all its descendants, from /proc: the sum of their PSS."""
     parents: dict[int, int] = {}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
@@ -709,14 +713,25 @@ def _tree_rss(root: int) -> int:
             if ppid == parent and pid not in tree:
                 tree.add(pid)
                 frontier.append(pid)
-    total = 0
-    for pid in tree:
-        try:
-            with open(f"/proc/{pid}/statm", "rb") as f:
-                total += int(f.read().split()[1]) * PAGE_SIZE
-        except (OSError, IndexError, ValueError):
-            continue
-    return total
+    return sum(_process_memory(pid) for pid in tree)
+
+
+def _process_memory(pid: int) -> int:
+    """A process's proportional set size in bytes (PSS: its resident pages, each page shared with
+    other processes split among them, so that a sum over processes counts nothing twice); its
+    resident size where the kernel gives no PSS; 0 once it has gone."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as f:
+            for line in f:
+                if line.startswith(b"Pss:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, IndexError, ValueError):
+        pass
+    try:
+        with open(f"/proc/{pid}/statm", "rb") as f:
+            return int(f.read().split()[1]) * PAGE_SIZE
+    except (OSError, IndexError, ValueError):
+        return 0
 
 
 @dataclass
@@ -761,7 +776,7 @@ def measure(command: Sequence[str], *, env: Mapping[str, str], log: Path,
             nonlocal peak_tree
             while not done.wait(interval):
                 try:
-                    peak_tree = max(peak_tree, _tree_rss(process.pid))
+                    peak_tree = max(peak_tree, _tree_memory(process.pid))
                 except OSError:
                     pass
                 if timeout is not None and time.perf_counter() - started > timeout:
@@ -906,6 +921,7 @@ class Options:
     runs_above_1: int | None = None  # runs at scales above 1 (None: `runs`)
     spark_runs: int | None = None  # the Spark build in the first N runs only (None: every run)
     resume: bool = False  # go on from the stages an earlier, stopped invocation recorded
+    raw_suites_first: bool = False  # the main job runs the raw suites before the build
 
     def runs_at(self, scale: float) -> int:
         return self.runs if scale <= 1 or self.runs_above_1 is None else self.runs_above_1
@@ -1182,7 +1198,8 @@ class _Scale:
         timings = job_dir / "timings.json"
         env = job_environment(raw, job_dir)
         command = [sys.executable, "-m", "carecensus.cli", "run", "--no-calibration",
-                   "--timings", str(timings)]
+                   "--timings", str(timings),
+                   *(("--raw-suites-first",) if self.options.raw_suites_first else ())]
         shutil.rmtree(job_dir, ignore_errors=True)  # a new warehouse (a stopped job left one)
         job_dir.mkdir(parents=True)
         samples[MAIN_JOB], _ = self.run_command(MAIN_JOB, command, env, job_dir / "main-job.log")
@@ -1192,6 +1209,9 @@ class _Scale:
         for step, metric in JOB_STEPS.items():
             samples[metric] = (Sample(float(steps[step])) if step in steps
                                else Sample.missing(f"{MAIN_JOB}: no time for its step {step!r}"))
+        if self.options.raw_suites_first and samples[JOB_RAW].value is not None:
+            samples[JOB_RAW] = replace(samples[JOB_RAW],
+                                       note="before the build, not beside it (--raw-suites-first)")
         if not self.options.keep:
             shutil.rmtree(job_dir, ignore_errors=True)  # its warehouse and serving file are large
 
@@ -1433,6 +1453,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="runs per scale for scales above 1 (default: --runs)")
     parser.add_argument("--spark-runs", type=int, default=None,
                         help="build on Spark in the first N runs only (default: every run)")
+    parser.add_argument("--raw-suites-first", action="store_true",
+                        help="the main job runs the raw suites before dbt build, not beside it "
+                             "(carecensus run --raw-suites-first: less memory at once)")
     parser.add_argument("--resume", action="store_true",
                         help="go on from the stages that a stopped benchmark of the same commit "
                              "recorded in --work, instead of measuring them again")
@@ -1451,7 +1474,7 @@ def options_from_args(args: argparse.Namespace) -> Options:
                    max_minutes_per_scale=args.max_minutes_per_scale,
                    max_memory_gb=args.max_memory_gb, workers=args.workers,
                    runs_above_1=args.runs_above_1, spark_runs=args.spark_runs,
-                   resume=args.resume)
+                   resume=args.resume, raw_suites_first=args.raw_suites_first)
 
 
 if __name__ == "__main__":

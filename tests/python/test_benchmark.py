@@ -343,6 +343,15 @@ def test_measure_reads_the_peak_memory_of_a_child(tmp_path: Path) -> None:
     assert measured.peak_tree >= 150 * 1000**2  # sampled, so a little may be missed
 
 
+def test_measure_counts_memory_shared_by_a_forked_child_once(tmp_path: Path) -> None:
+    # 200 MB touched, then a fork: parent and child each have it resident, but it is one copy
+    share = ("import os, time; b = bytearray(200 * 1000**2); b[::4096] = b'x' * len(b[::4096]); "
+             "pid = os.fork(); time.sleep(1.0); os._exit(0) if pid == 0 else os.waitpid(pid, 0)")
+    measured = bm.measure([sys.executable, "-c", share], env={}, log=tmp_path / "log")
+    assert measured.returncode == 0, measured.tail()
+    assert 150 * 1000**2 <= measured.peak_tree < 300 * 1000**2, measured.peak_tree
+
+
 def test_measure_stops_a_stage_past_its_time_budget(tmp_path: Path) -> None:
     measured = bm.measure([sys.executable, "-c", "import time; time.sleep(30)"], env={},
                           log=tmp_path / "log", timeout=0.5)
@@ -399,6 +408,7 @@ class _FakeStages:
         def run_command(self_: Any, name: str, command: Any, env: Any,
                         log: Path) -> tuple[Sample, None]:
             ran(name)
+            fake.params[name] = {"command": list(command)}
             return Sample(1.0), None
 
         monkeypatch.setattr(bm._Scale, "run_stage", run_stage)
@@ -406,9 +416,9 @@ class _FakeStages:
         monkeypatch.setattr(bm._Scale, "run_command", run_command)
 
 
-def _one_run(tmp_path: Path, resume: bool) -> bm._Scale:
+def _one_run(tmp_path: Path, resume: bool, raw_suites_first: bool = False) -> bm._Scale:
     options = bm.Options(scales=[1.0], runs=1, work=tmp_path / "work", skip_spark=True,
-                         resume=resume)
+                         resume=resume, raw_suites_first=raw_suites_first)
     scale = bm._Scale(options, 1.0, {}, None, "no Spark here")
     scale.result.runs.append(scale.run(1))
     return scale
@@ -451,6 +461,15 @@ def test_resume_builds_again_when_a_later_stage_needs_the_lost_warehouse(
     _one_run(tmp_path, resume=True)
     assert stages.calls[:3] == [bm.BUILD, bm.RAW_DUCKDB, bm.MODELS_SERIAL]
     assert bm.GENERATE not in stages.calls and bm.VALIDATE_MART not in stages.calls
+
+
+def test_the_main_job_can_run_the_raw_suites_first(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    stages = _FakeStages(monkeypatch)
+    _one_run(tmp_path, resume=False)
+    assert "--raw-suites-first" not in stages.params[bm.MAIN_JOB]["command"]
+    _one_run(tmp_path, resume=False, raw_suites_first=True)
+    assert "--raw-suites-first" in stages.params[bm.MAIN_JOB]["command"]
 
 
 def test_resume_refuses_a_record_of_another_commit(tmp_path: Path,
