@@ -242,11 +242,15 @@ rollup_levels as (
     {%- if statistic_aggregate not in ('median', 'average', 'sum') -%}
         {{ exceptions.raise_compiler_error('statistic_aggregate: median, average or sum') }}
     {%- endif -%}
+    {#- every label as an SQL string literal, its quotes escaped as the engine wants -#}
     {%- set quoted = [] -%}
     {%- for category in categories -%}
         {%- do quoted.append("'" ~ dbt.escape_single_quotes(category) ~ "'") -%}
     {%- endfor -%}
-    {%- set statistic_name_sql = ("'" ~ statistic_name ~ "'") if statistic_name
+    {%- set measure_sql = "'" ~ dbt.escape_single_quotes(measure) ~ "'" -%}
+    {%- set breakdown_sql = "'" ~ dbt.escape_single_quotes(breakdown) ~ "'" -%}
+    {%- set total_label_sql = "'" ~ dbt.escape_single_quotes(total_label) ~ "'" -%}
+    {%- set statistic_name_sql = ("'" ~ dbt.escape_single_quotes(statistic_name) ~ "'") if statistic_name
         else 'cast(null as ' ~ dbt.type_string() ~ ')' -%}
     {%- set statistic_aggregate_sql = ("'" ~ statistic_aggregate ~ "'") if statistic_name
         else 'cast(null as ' ~ dbt.type_string() ~ ')' %}
@@ -254,8 +258,8 @@ rollup_levels as (
     select
         reporting_years.year_code,
         authorities.local_authority_code,
-        '{{ measure }}' as measure,
-        '{{ breakdown }}' as breakdown,
+        {{ measure_sql }} as measure,
+        {{ breakdown_sql }} as breakdown,
         category_list.category,
         category_list.category_order,
         category_list.is_total,
@@ -278,7 +282,7 @@ rollup_levels as (
         {%- if with_total %}
         union all
         select
-            '{{ total_label }}' as category,
+            {{ total_label_sql }} as category,
             cast(0 as {{ dbt.type_int() }}) as category_order,
             true as is_total
         {%- endif %}
@@ -297,10 +301,10 @@ rollup_levels as (
         case
             when rollup_levels.to_wales then 'Wales' else counted_rows.local_authority_code
         end as local_authority_code,
-        '{{ measure }}' as measure,
-        '{{ breakdown }}' as breakdown,
+        {{ measure_sql }} as measure,
+        {{ breakdown_sql }} as breakdown,
         case
-            when rollup_levels.to_total then '{{ total_label }}' else counted_rows.category
+            when rollup_levels.to_total then {{ total_label_sql }} else counted_rows.category
         end as category,
         cast(null as {{ dbt.type_int() }}) as category_order,
         cast(null as {{ dbt.type_boolean() }}) as is_total,

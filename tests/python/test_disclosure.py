@@ -166,3 +166,30 @@ def test_a_shown_zero_is_not_a_leak(compiled: tuple[str, str]) -> None:
              cell("Wales", "z", "A", 0), cell("Wales", "z", "B", 20),
              cell("Wales", "z", "Total", 20, total=True)]
     assert failures(compiled[0], SAFE + zeros) == set()
+
+
+def test_published_labels_may_hold_quotes(tmp_path: Path) -> None:
+    """A measure, breakdown, category, total or statistic named with an apostrophe reaches the
+    published table as written (each label is an SQL literal with its quotes escaped)."""
+    sql = compile_inline(
+        "with reporting_years as (select 202324 as year_code), "
+        "authorities as (select '512' as local_authority_code, 'A' as local_authority_name, "
+        "1 as publication_order union all select 'Wales', 'Wales', 0), "
+        "rollup_levels as ({{ published_rollup_levels() }}), "
+        "children as (select 202324 as year_code, '512' as local_authority_code, "
+        "'Child''s home' as placement, 3 as breaks from range(12)), "
+        "cells as ({{ published_cells('children', 'placement', \"Children's measure\", "
+        "\"Carer's breakdown\", [\"Child's home\", 'Other'], total_label=\"All children's\", "
+        "statistic_name=\"Children's breaks\", statistic_input='breaks', "
+        "statistic_aggregate='sum') }}), "
+        "{{ published_table('cells') }} "
+        "select measure, breakdown, category, statistic_name, published_count from final "
+        "where local_authority_code = 'Wales'", tmp_path)
+    con = duckdb.connect()
+    rows = set(con.execute(sql).fetchall())
+    con.close()
+    assert {(r[0], r[1], r[3]) for r in rows} == {
+        ("Children's measure", "Carer's breakdown", "Children's breaks")}
+    assert {r[2] for r in rows} == {"Child's home", "Other", "All children's"}
+    assert ("Children's measure", "Carer's breakdown", "Child's home", "Children's breaks",
+            10) in rows  # 12 children, rounded to 5
