@@ -791,14 +791,21 @@ class _InProcess:
         return future
 
 
+def start_method_here(wanted: str) -> str:
+    """``wanted`` where this platform has it, else ``spawn``, which every platform has (Windows
+    has no ``fork``): the workers then import this module afresh, which costs time, not bytes."""
+    return wanted if wanted in multiprocessing.get_all_start_methods() else "spawn"
+
+
 @contextmanager
 def processes(workers: int, start_method: str) -> Iterator[ProcessPoolExecutor | _InProcess]:
-    """``workers`` processes (started by ``start_method``), or this one for a single worker."""
+    """``workers`` processes (started by ``start_method`` where the platform has it), or this one
+    for a single worker."""
     if workers <= 1:
         yield _InProcess()
         return
-    with ProcessPoolExecutor(max_workers=workers,
-                             mp_context=multiprocessing.get_context(start_method)) as pool:
+    context = multiprocessing.get_context(start_method_here(start_method))
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         yield pool
 
 
@@ -826,6 +833,8 @@ def _work_prefix(out_dir: Path) -> str:
 
 
 def _process_alive(pid: int) -> bool:
+    if os.name == "nt":  # there os.kill ends the process whatever the signal: assume it lives
+        return True
     try:
         os.kill(pid, 0)
     except (ProcessLookupError, OverflowError):  # gone, or no process can have that number

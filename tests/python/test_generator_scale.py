@@ -10,7 +10,9 @@ from dataclasses import replace
 from pathlib import Path
 
 import duckdb
+import pytest
 
+from carecensus import generator
 from carecensus.generator import GeneratorConfig, generate
 
 
@@ -108,3 +110,29 @@ def test_a_killed_generators_work_folder_is_removed_by_the_next_one(tmp_path: Pa
         folder.mkdir()
     generate(small(tmp_path / "census", workers=1, first_year=2024))
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["census", *(k.name for k in kept)])
+
+
+def test_workers_start_by_spawn_where_the_platform_cannot_fork(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert generator.start_method_here("fork") == "fork"  # Linux, where the tests run
+    monkeypatch.setattr(generator.multiprocessing, "get_all_start_methods",
+                        lambda: ["spawn"])  # Windows
+    assert generator.start_method_here("fork") == "spawn"
+    # the same census, byte for byte, from spawned workers
+    generate(small(tmp_path / "spawned", workers=2, first_year=2023))
+    generate(small(tmp_path / "one", workers=1, first_year=2023))
+    assert tree_digest(tmp_path / "spawned") == tree_digest(tmp_path / "one")
+
+
+def test_on_windows_no_work_folder_is_taken_for_abandoned(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # os.kill(pid, 0) would end the process there, not test it: nothing is removed instead
+    def kill(pid: int, signal: int) -> None:
+        raise AssertionError("os.kill called")
+
+    monkeypatch.setattr(generator.os, "name", "nt")
+    monkeypatch.setattr(generator.os, "kill", kill)
+    folder = tmp_path / f".census-work-{socket.gethostname()}-{2**22 + 1}-x1y2"
+    folder.mkdir()
+    assert generator.remove_abandoned_work(tmp_path / "census") == []
+    assert folder.is_dir()
