@@ -952,25 +952,36 @@ def head_commit() -> str:
 class RunRecord:
     """What one run of one scale has measured so far, saved after every stage, so that a stopped
     benchmark can go on (``--resume``) without measuring again what it has: a scale-100 run takes
-    longer than one sitting. Only a record of the same commit is taken up."""
+    longer than one sitting. Only a record of the same commit, measured in the same conditions
+    (dbt threads, DuckDB settings, the options that change what a stage does), is taken up."""
 
     path: Path
     commit: str
+    conditions: dict[str, str] = field(default_factory=dict)
     samples: dict[str, Sample] = field(default_factory=dict)
     facts: dict[str, int] = field(default_factory=dict)  # rows_generated, warehouse_bytes
     resumed: list[str] = field(default_factory=list)  # metrics an earlier invocation measured
 
     @classmethod
-    def start(cls, path: Path, commit: str, resume: bool) -> RunRecord:
+    def start(cls, path: Path, commit: str, conditions: Mapping[str, str],
+              resume: bool) -> RunRecord:
         if not (resume and path.exists()):
             path.unlink(missing_ok=True)
-            return cls(path, commit)
+            return cls(path, commit, dict(conditions))
         data = json.loads(path.read_text())
         if data.get("commit") != commit:
             raise ValueError(f"{path} was recorded at commit {data.get('commit')}, and the "
                              f"project is at {commit}: run the benchmark without --resume")
+        recorded = data.get("conditions", {})
+        changed = sorted(k for k in {*recorded, *conditions}
+                         if recorded.get(k) != conditions.get(k))
+        if changed:
+            raise ValueError(f"{path} was measured with other " + ", ".join(
+                f"{k} ({recorded.get(k)}, now {conditions.get(k)})" for k in changed)
+                + ": run the benchmark as then, or without --resume")
         samples = {metric: Sample(**fields) for metric, fields in data["samples"].items()}
-        return cls(path, commit, samples, {k: int(v) for k, v in data["facts"].items()},
+        return cls(path, commit, dict(conditions), samples,
+                   {k: int(v) for k, v in data["facts"].items()},
                    [m for m, s in samples.items() if s.value is not None])
 
     def done(self, *metrics: str) -> bool:
@@ -979,7 +990,7 @@ class RunRecord:
 
     def save(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        data = {"commit": self.commit, "facts": self.facts,
+        data = {"commit": self.commit, "conditions": self.conditions, "facts": self.facts,
                 "samples": {m: asdict(s) for m, s in self.samples.items()}}
         temporary = self.path.with_suffix(".partial")
         temporary.write_text(json.dumps(data, indent=1))
@@ -990,10 +1001,14 @@ class _Scale:
     """Runs the stages of one scale, keeping to its budgets."""
 
     def __init__(self, options: Options, scale: float, settings: Mapping[str, str],
-                 spark: str | None, spark_reason: str) -> None:
+                 spark: str | None, spark_reason: str, threads: str = "1") -> None:
         self.options = options
         self.scale = scale
         self.settings = dict(settings)
+        # what a resumed run must be measured with, as its record was (RunRecord)
+        self.conditions = {**{f"DuckDB {k}": str(v) for k, v in settings.items()},
+                           "dbt threads": threads, "generator workers": str(options.workers),
+                           "raw suites first": str(options.raw_suites_first)}
         self.spark = spark
         self.spark_reason = spark_reason
         self.dir = options.work / f"scale-{scale:g}"
@@ -1064,7 +1079,7 @@ class _Scale:
         run_dir = self.dir / f"run-{index}"
         record = RunRecord.start(
             self.options.work / "records" / f"scale-{self.scale:g}-run-{index}.json",
-            self.commit, self.options.resume)
+            self.commit, self.conditions, self.options.resume)
         if record.resumed:
             print(f"  scale {self.scale:g}: run {index} goes on from its record: "
                   f"{len(record.resumed)} metric(s) measured earlier", flush=True)
@@ -1421,7 +1436,8 @@ def run_benchmark(options: Options, command: str = "carecensus benchmark") -> Pa
     options.work.mkdir(parents=True, exist_ok=True)
     results = []
     for scale in options.scales:
-        results.append(_Scale(options, scale, settings, spark, spark_reason).run_all())
+        results.append(_Scale(options, scale, settings, spark, spark_reason,
+                              dbt_threads(outputs)).run_all())
     facts = MachineFacts(started=started, finished=_now(), command=command,
                          cores=os.cpu_count() or 0, memory_bytes=_memory_total(),
                          load_start=load_start, load_end=os.getloadavg(), versions=_versions(),

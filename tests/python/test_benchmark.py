@@ -472,18 +472,21 @@ def test_the_main_job_can_run_the_raw_suites_first(tmp_path: Path,
     assert "--raw-suites-first" in stages.params[bm.MAIN_JOB]["command"]
 
 
-def test_resume_refuses_a_record_of_another_commit(tmp_path: Path,
+def test_resume_refuses_a_record_of_another_commit_or_conditions(tmp_path: Path,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "record.json"
-    record = bm.RunRecord(path, "aaaa", {bm.GENERATE: Sample(1.0),
-                                         bm.BUILD: Sample(None, reason="failed")})
+    conditions = {"dbt threads": "1", "DuckDB memory_limit": "2.5GB"}
+    record = bm.RunRecord(path, "aaaa", conditions, {bm.GENERATE: Sample(1.0),
+                                                     bm.BUILD: Sample(None, reason="failed")})
     record.save()
-    again = bm.RunRecord.start(path, "aaaa", resume=True)
+    again = bm.RunRecord.start(path, "aaaa", conditions, resume=True)
     assert again.done(bm.GENERATE) and not again.done(bm.BUILD)  # a failed stage runs again
     assert again.samples[bm.BUILD].reason == "failed"
     with pytest.raises(ValueError, match="recorded at commit aaaa.*project is at bbbb"):
-        bm.RunRecord.start(path, "bbbb", resume=True)
-    assert not bm.RunRecord.start(path, "bbbb", resume=False).samples
+        bm.RunRecord.start(path, "bbbb", conditions, resume=True)
+    with pytest.raises(ValueError, match=r"other dbt threads \(1, now 2\)"):
+        bm.RunRecord.start(path, "aaaa", {**conditions, "dbt threads": "2"}, resume=True)
+    assert not bm.RunRecord.start(path, "bbbb", conditions, resume=False).samples
     assert not path.exists()  # a run from the start forgets the old record
 
 
