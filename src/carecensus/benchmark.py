@@ -1,8 +1,9 @@
 """``carecensus benchmark``: time the main job at several census scales and write a markdown report.
 
 For each scale and run it generates the census and times the main job end to end, as a user runs
-it (``carecensus run --no-calibration``: the raw suites beside ``dbt build`` and the docs, which
-run in the build's dbt process, then the gates and publish; its step times come from
+it (``carecensus run --no-calibration``: the raw suites beside ``dbt build``, or before it with
+``--raw-suites-first``, and the docs, which run in the build's dbt process, then the gates and
+publish; its step times come from
 ``--timings``). Then it measures every stage again in a
 subprocess of its own, one after the other, for the breakdown and each stage's memory: the raw
 suites, ``dbt parse``, ``dbt build`` (split from ``run_results.json`` into seeds, source load,
@@ -23,12 +24,15 @@ failed) is reported as ``not run: <reason>``, never left out and never estimated
 Each run's measurements are saved after every stage (``<work>/records``). A stopped benchmark,
 run again with ``--resume`` at the same commit, measures only what its record lacks (a scale-100
 run takes longer than one sitting); the report's note on the scale says so. Warehouses go as soon
-as no later stage needs them, and a stage whose files would not fit on the disk is not run.
+as no later stage needs them; the replay and the incremental stage are not run when their files
+would not fit on the disk (the replay goes into the built warehouse itself when only its copy
+would not).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import importlib.util
 import json
 import os
@@ -405,8 +409,9 @@ def format_report(facts: MachineFacts, results: Sequence[ScaleResult],
         "high-water mark of the biggest single process of the stage (`wait4`); *peak PSS, "
         "process tree* is the largest sum of the proportional set size of the stage's processes "
         "(resident memory, a page shared between processes split among them, so that nothing is "
-        "counted twice), sampled every 0.2 s. Reports before this column's name said PSS summed "
-        "resident memory (RSS), which counts a shared page once per process.",
+        "counted twice; a process's RSS where the kernel gives no PSS), sampled every 0.2 s. "
+        "Reports written before 2026-11-28 summed resident memory (RSS) in this column, which "
+        "counts a shared page once per process.",
         "",
         "- *dbt parse* is a full parse into an empty target folder; *dbt build* then reuses it "
         "(partial parsing), so parse + build is what one `dbt build` costs in the main job.",
@@ -420,11 +425,12 @@ def format_report(facts: MachineFacts, results: Sequence[ScaleResult],
         "with the census rules gate).",
         "- *Main job* is `carecensus run --no-calibration` on the generated census, timed end "
         "to end in a fresh target folder (so with a full parse) and a new warehouse, as a user "
-        "runs it: the raw suites beside `dbt build` and `dbt docs generate` (one dbt process, "
-        "one parse), then the mart suites and rules, and publish. Its *in the main job* rows are "
-        "the job's own step times (the raw suites and the build both from the build's start, "
-        "sharing the two cores; docs as the dbt process timed them). The stage rows above it "
-        "measure each stage again alone, in a process of its own (so each pays its own "
+        "runs it: the raw suites beside `dbt build` (before it with `--raw-suites-first`, as "
+        "its row's note then says) and `dbt docs generate` (one dbt process, one parse), then "
+        "the mart suites and rules, and publish. Its *in the main job* rows are the job's own "
+        "step times (beside the build, the raw suites and the build both from the build's "
+        "start, sharing the two cores; docs as the dbt process timed them). The stage rows "
+        "above it measure each stage again alone, in a process of its own (so each pays its own "
         "interpreter start and imports), and *stages above one by one, summed* adds them up: "
         "raw suites + parse + build + mart suites and rules + publish + docs.",
         "- *Raw DuckDB* replays each model's compiled SQL (`create or replace table|view "
@@ -445,11 +451,13 @@ def format_report(facts: MachineFacts, results: Sequence[ScaleResult],
         "--full-refresh` of the same files is timed as the full rebuild. Both start from a "
         "parsed project. Their *new year* and *full rebuild* rows say where the time went: the "
         "summed node time (`run_results.json`) of the models rebuilt whole (tables, views), of "
-        "those incremental by reporting year (partition-incremental: only the years whose input "
-        "rows changed), of those incremental by raw file (only new files), and of the data "
-        "tests; seeds and hooks are left out. Last, `dbt build --empty` runs the same nodes "
-        "over no rows: what dbt itself costs for them, which no incremental model can save, so "
-        "its ratio to the full rebuild is a floor for the incremental ratio.",
+        "those incremental by reporting year (partition-incremental: in the new year, only the "
+        "years whose input rows changed), of those incremental by raw file (in the new year, only "
+        "new or changed files), and of the data tests; seeds and hooks are left out; a full "
+        "rebuild rebuilds every model whole, so its rows split the same work by kind. Last, "
+        "`dbt build --empty` runs the same nodes over no rows: what dbt itself costs for them, "
+        "which no incremental model can save, so its ratio to the full rebuild is a floor for "
+        "the incremental ratio.",
         "",
         "## Targets", "",
         format_targets(targets), "",
@@ -566,9 +574,10 @@ PARTITION_INCREMENTAL_CALL = "census_partition_incremental("
 
 def split_by_upkeep(run_results: Mapping[str, Any], manifest: Manifest) -> dict[str, float]:
     """Summed ``execution_time`` of a build's models by how they keep their rows between builds
-    (rebuilt whole: tables and views; incremental by year: the partition-incremental models;
-    incremental by raw file: the other incremental models) and of its data tests, in the order
-    of ``UPKEEP_KINDS``. Seeds and hooks are left out."""
+    (rebuilt whole: tables and views; incremental by year: the models whose own SQL calls
+    census_partition_incremental, all by ``year_code`` today; incremental by raw file: the other
+    incremental models, the staging models, whose macros take it by raw file) and of its data
+    tests, in the order of ``UPKEEP_KINDS``. Seeds and hooks are left out."""
     models = model_nodes(manifest)
     sums = dict.fromkeys(UPKEEP_KINDS, 0.0)
     for result in run_results.get("results", []):
@@ -877,11 +886,15 @@ def _stage_raw_duckdb(params: Mapping[str, Any]) -> dict[str, Any]:
     if params.get("in_place"):
         seconds, models = replay(source, manifest, settings)
         return {"exit_code": 0, "seconds": seconds, "models": models}
-    copy = Path(params["replay_dir"]) / source.name  # same file name: same catalog name as dbt's
-    copy.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(source, copy)
-    seconds, models = replay(copy, manifest, settings)
-    copy.unlink()
+    replay_dir = Path(params["replay_dir"])
+    shutil.rmtree(replay_dir, ignore_errors=True)  # a stopped replay's copy (and its .wal)
+    replay_dir.mkdir(parents=True)
+    copy = replay_dir / source.name  # same file name: same catalog name as dbt's
+    try:
+        shutil.copyfile(source, copy)
+        seconds, models = replay(copy, manifest, settings)
+    finally:
+        shutil.rmtree(replay_dir, ignore_errors=True)
     return {"exit_code": 0, "seconds": seconds, "models": models}
 
 
@@ -941,11 +954,26 @@ def free_disk(path: Path) -> int:
     return shutil.disk_usage(path).free
 
 
+def _git(*arguments: str) -> str | None:
+    result = subprocess.run(["git", *arguments], cwd=PROJECT_DIR, capture_output=True,
+                            text=True, check=False)
+    return result.stdout if result.returncode == 0 else None
+
+
 def head_commit() -> str:
     """The full commit the project is at (or that it is not a git checkout)."""
-    result = subprocess.run(["git", "rev-parse", "HEAD"], cwd=PROJECT_DIR, capture_output=True,
-                            text=True, check=False)
-    return result.stdout.strip() if result.returncode == 0 else "not a git checkout"
+    return (_git("rev-parse", "HEAD") or "not a git checkout").strip()
+
+
+def uncommitted_changes() -> str:
+    """'none', or a digest of the working tree's changes against the commit (edited, added and
+    untracked files), so that a resumed run can tell edits made since it stopped."""
+    status, diff = _git("status", "--porcelain"), _git("diff", "HEAD")
+    if status is None or diff is None:
+        return "unknown (not a git checkout)"
+    if not status.strip():
+        return "none"
+    return hashlib.sha256((status + diff).encode()).hexdigest()[:16]
 
 
 @dataclass
@@ -1008,7 +1036,9 @@ class _Scale:
         # what a resumed run must be measured with, as its record was (RunRecord)
         self.conditions = {**{f"DuckDB {k}": str(v) for k, v in settings.items()},
                            "dbt threads": threads, "generator workers": str(options.workers),
-                           "raw suites first": str(options.raw_suites_first)}
+                           "raw suites first": str(options.raw_suites_first),
+                           "uncommitted changes": uncommitted_changes(),
+                           **{f"version of {k}": v for k, v in _versions().items()}}
         self.spark = spark
         self.spark_reason = spark_reason
         self.dir = options.work / f"scale-{scale:g}"
@@ -1084,7 +1114,8 @@ class _Scale:
             print(f"  scale {self.scale:g}: run {index} goes on from its record: "
                   f"{len(record.resumed)} metric(s) measured earlier", flush=True)
             self._note(f"run {index} went on from an earlier invocation of the same commit "
-                       f"(--resume), which measured {len(record.resumed)} of its metrics")
+                       f"(--resume), which measured {len(record.resumed)} of its metrics (the "
+                       "start time and load averages above are this invocation's)")
         else:
             shutil.rmtree(run_dir, ignore_errors=True)
         run_dir.mkdir(parents=True, exist_ok=True)
@@ -1095,8 +1126,11 @@ class _Scale:
         if "rows_generated" in record.facts:
             self.result.rows_generated = record.facts["rows_generated"]
 
-        reading_raw = (MAIN_JOB, VALIDATE_RAW, PARSE, BUILD, DOCS, MODELS_SERIAL, INCREMENTAL,
-                       FULL_REBUILD, EMPTY_BUILD, *((SPARK,) if self._spark_due(index) else ()))
+        # the stages these options run (one they leave out needs no census, warehouse or manifest)
+        incremental = (() if self.options.skip_incremental
+                       else (INCREMENTAL, FULL_REBUILD, EMPTY_BUILD))
+        reading_raw = (MAIN_JOB, VALIDATE_RAW, PARSE, BUILD, DOCS, MODELS_SERIAL, *incremental,
+                       *((SPARK,) if self._spark_due(index) else ()))
         if not record.done(GENERATE) or (not raw.is_dir() and not record.done(*reading_raw)):
             samples[GENERATE], data = self.run_stage(GENERATE, "generate", run_dir, out=raw,
                                                      scale=self.scale,
@@ -1121,22 +1155,33 @@ class _Scale:
 
         on_warehouse = (VALIDATE_MART, PUBLISH, DOCS, RAW_DUCKDB, MODELS_SERIAL)
         wants_warehouse = not record.done(*on_warehouse)
-        wants_manifest = wants_warehouse or not record.done(INCREMENTAL, FULL_REBUILD, EMPTY_BUILD)
-        if (not record.done(BUILD) or (wants_warehouse and not warehouse.exists())
-                or (wants_manifest and not manifest.exists())):
+        wants_manifest = wants_warehouse or not record.done(*incremental)
+        if not record.done(BUILD) or (wants_warehouse and not warehouse.exists()):
+            # timed; or, when a stage still to measure needs the warehouse that a measured
+            # build left and that is gone, built again untimed (the build's sample stays)
+            timed = not record.done(BUILD)
             for stale in (warehouse, warehouse.with_name(warehouse.name + ".wal")):
                 stale.unlink(missing_ok=True)  # a new warehouse, as in a run from the start
-            samples[BUILD] = self.dbt(BUILD, PRODUCTION_BUILD, run_dir, raw, warehouse,
-                                      "dbt-build")
+            build = self.dbt(BUILD if timed else "dbt build again for its warehouse (untimed)",
+                             PRODUCTION_BUILD, run_dir, raw, warehouse, "dbt-build")
             results = run_dir / "target" / "run_results.json"
-            if samples[BUILD].value is None or not results.exists():
+            if timed:
+                samples[BUILD] = build
+            if build.value is None or not results.exists():
                 record.save()
                 return self._rest(samples, f"{BUILD} did not finish")
             shutil.copyfile(run_dir / "target" / "manifest.json", manifest)
-            split = split_run_results(json.loads(results.read_text()), load_manifest(manifest))
-            samples.update({k: Sample(v) for k, v in split.items()})
+            if timed:
+                split = split_run_results(json.loads(results.read_text()),
+                                          load_manifest(manifest))
+                samples.update({k: Sample(v) for k, v in split.items()})
             record.facts["warehouse_bytes"] = warehouse.stat().st_size
             record.save()
+        elif wants_manifest and not manifest.exists():
+            # only the incremental stage is left: it needs the project's manifest, not a build
+            self.dbt("dbt parse again for its manifest (untimed)", ("parse",), run_dir, raw,
+                     warehouse, "dbt-parse-again")
+            shutil.copyfile(run_dir / "target" / "manifest.json", manifest)
 
         if not record.done(VALIDATE_MART):
             samples[VALIDATE_MART], _ = self.run_stage(VALIDATE_MART, "validate-mart", run_dir,
@@ -1181,11 +1226,17 @@ class _Scale:
 
     def _replay(self, run_dir: Path, warehouse: Path, manifest: Path) -> Sample:
         """The model SQL straight into DuckDB: into a copy of the built warehouse, or into the
-        warehouse itself when the disk has no room for a copy (nothing after it needs the build's
-        tables as built: the serial run below rebuilds every model)."""
+        warehouse itself when the disk has no room for a copy. The replay writes every table
+        again from the same SQL, so a stage after it (the serial run, which rebuilds every model;
+        or one that --resume runs again) reads the same rows."""
+        shutil.rmtree(run_dir / "replay", ignore_errors=True)  # not to count a stopped copy
         size, free = warehouse.stat().st_size, free_disk(run_dir)
         # the copy, and its growth while each table is written again beside the old one
         needed = int(size * FULL_REBUILD_GROWTH + DISK_MARGIN_BYTES)
+        growth = int(size * (FULL_REBUILD_GROWTH - 1) + DISK_MARGIN_BYTES)
+        if free < growth:
+            return Sample.missing(f"{_memory(free)} free disk; the replay needs about "
+                                  f"{_memory(growth)} even into the built warehouse")
         in_place = free < needed
         sample, data = self.run_stage(RAW_DUCKDB, "raw-duckdb", run_dir, warehouse=warehouse,
                                       manifest=manifest, replay_dir=run_dir / "replay",
@@ -1304,7 +1355,12 @@ class _Scale:
                                              "dbt-build-full-refresh")
             self._upkeep(samples, FULL_REBUILD, FULL_REBUILD_SPLIT, work)
             record.save()
-        if not record.done(EMPTY_BUILD):
+        if not record.done(FULL_REBUILD):
+            # not yet: --empty would empty the warehouse that the full rebuild, run again by
+            # --resume, is to rebuild (a full rebuild stopped midway left the same rows)
+            samples[EMPTY_BUILD] = Sample.missing(f"{FULL_REBUILD} did not finish")
+            record.save()
+        elif not record.done(EMPTY_BUILD):
             # last, as it leaves every table empty: the same nodes over no rows (dbt's --empty
             # reads every ref and source as an empty relation). Its not_empty tests fail, as
             # they should.
@@ -1395,15 +1451,11 @@ def _versions() -> dict[str, str]:
 def project_state() -> str:
     """The commit the project was at, and whether files were changed (results then mix versions
     if the tree changed during the benchmark)."""
-    def git(*arguments: str) -> str:
-        result = subprocess.run(["git", *arguments], cwd=PROJECT_DIR, capture_output=True,
-                                text=True, check=False)
-        return result.stdout.strip() if result.returncode == 0 else ""
-
-    commit = git("rev-parse", "--short", "HEAD")
+    commit = (_git("rev-parse", "--short", "HEAD") or "").strip()
     if not commit:
         return "not a git checkout"
-    changed = [line for line in git("status", "--porcelain").splitlines() if line.strip()]
+    changed = [line for line in (_git("status", "--porcelain") or "").splitlines()
+               if line.strip()]
     return f"commit {commit}" + (f", {len(changed)} uncommitted file(s)" if changed
                                  else ", clean working tree")
 

@@ -847,7 +847,9 @@ def _process_alive(pid: int) -> bool:
 def remove_abandoned_work(out_dir: Path) -> list[Path]:
     """Remove the temporary folders beside ``out_dir`` of this machine's generators that are gone
     (killed with no chance to clean up: SIGKILL, out of memory, power cut); a running
-    generator's folder stays. A folder is named ``<prefix><process id>-<random>``."""
+    generator's folder stays. A folder is named ``<prefix><process id>-<random>``. On Windows none
+    is removed: without a safe test there that a process lives, every folder is taken for a
+    running generator's, and a killed generator's folder stays for the user to delete."""
     prefix = _work_prefix(out_dir)
     removed = []
     for folder in sorted(out_dir.parent.glob(f"{glob.escape(prefix)}*")):
@@ -864,7 +866,8 @@ def generate(config: GeneratorConfig) -> dict[str, int]:
     """Simulate and write a census; returns rows written per file.
 
     Shards and part files go to a temporary folder beside ``out_dir``, removed at the end (and,
-    if the generator is killed, by the next generator writing there).
+    if the generator is killed, by the next generator writing there; not on Windows, see
+    :func:`remove_abandoned_work`).
     """
     config.out_dir.mkdir(parents=True, exist_ok=True)
     for folder in remove_abandoned_work(config.out_dir):

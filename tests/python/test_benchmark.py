@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -365,61 +366,75 @@ class _Stopped(Exception):
     """The machine going down in the middle of a stage."""
 
 
-class _FakeStages:
-    """Every stage of a run, instantly, noting which ran; the stage named ``stop_at`` stops the
-    benchmark (once)."""
+GB = 1000**3
+BUILT_SIZE = 10 * GB  # the fake build's warehouse: a sparse file of this size
 
-    def __init__(self, monkeypatch: pytest.MonkeyPatch, stop_at: str | None = None) -> None:
+
+class _FakeStages:
+    """Every stage of a run, instantly, noting which ran: the stage named ``stop_at`` stops the
+    benchmark and the one named ``fail_at`` fails (each once); ``free`` bytes of disk are free."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, stop_at: str | None = None,
+                 fail_at: str | None = None, free: int = 1000 * GB) -> None:
         self.calls: list[str] = []
         self.params: dict[str, dict[str, Any]] = {}
-        self.stop_at = stop_at
+        self.stop_at, self.fail_at = stop_at, fail_at
+        self.built_warehouse_at_history: bool | None = None
         fake = self
 
-        def ran(name: str) -> None:
+        def ran(name: str) -> Sample:
             fake.calls.append(name)
             if name == fake.stop_at:
                 fake.stop_at = None
                 raise _Stopped(name)
+            if name == fake.fail_at:
+                fake.fail_at = None
+                return Sample(None, reason="failed")
+            return Sample(1.0)
 
         def run_stage(self_: Any, name: str, stage: str, run_dir: Path,
                       **params: Any) -> tuple[Sample, dict[str, Any]]:
-            ran(name)
+            sample = ran(name)
             fake.params[name] = params
             if stage == "generate":
                 for year in ("202223", "202324"):
                     (Path(params["out"]) / "cla" / year).mkdir(parents=True, exist_ok=True)
-                return Sample(1.0), {"rows": 10}
-            return Sample(1.0), {"seconds": 0.5}
+                return sample, {"rows": 10}
+            return sample, {"seconds": 0.5}
 
         def dbt(self_: Any, name: str, arguments: Any, run_dir: Path, raw: Path,
                 warehouse: Path, log_name: str, extra_env: Any = None) -> Sample:
-            ran(name)
-            if name in (bm.BUILD, bm.INCREMENTAL, bm.FULL_REBUILD):
+            sample = ran(name)
+            if name.startswith("incremental: build without"):
+                fake.built_warehouse_at_history = (
+                    self_.dir / "run-1" / "warehouse.duckdb").exists()
+            if name in (bm.BUILD, bm.INCREMENTAL, bm.FULL_REBUILD) or "again" in name:
                 (run_dir / "target").mkdir(parents=True, exist_ok=True)
                 (run_dir / "target" / "manifest.json").write_text(json.dumps({"nodes": {
                     "model.p.m": {"resource_type": "model", "raw_code": "select 1",
                                   "config": {"materialized": "incremental"}}}}))
                 (run_dir / "target" / "run_results.json").write_text(json.dumps({"results": [
                     {"unique_id": "model.p.m", "execution_time": 0.25}]}))
-            if name == bm.BUILD or name.startswith("incremental: build without"):
-                warehouse.write_bytes(b"tables")
-            return Sample(1.0)
+            if name.startswith(bm.BUILD[:9]) or name.startswith("incremental: build without"):
+                with open(warehouse, "wb") as f:
+                    f.truncate(BUILT_SIZE)
+            return sample
 
         def run_command(self_: Any, name: str, command: Any, env: Any,
                         log: Path) -> tuple[Sample, None]:
-            ran(name)
             fake.params[name] = {"command": list(command)}
-            return Sample(1.0), None
+            return ran(name), None
 
         monkeypatch.setattr(bm._Scale, "run_stage", run_stage)
         monkeypatch.setattr(bm._Scale, "dbt", dbt)
         monkeypatch.setattr(bm._Scale, "run_command", run_command)
+        monkeypatch.setattr(bm, "free_disk", lambda path: free)
 
 
-def _one_run(tmp_path: Path, resume: bool, raw_suites_first: bool = False) -> bm._Scale:
-    options = bm.Options(scales=[1.0], runs=1, work=tmp_path / "work", skip_spark=True,
-                         resume=resume, raw_suites_first=raw_suites_first)
-    scale = bm._Scale(options, 1.0, {}, None, "no Spark here")
+def _one_run(tmp_path: Path, resume: bool, **options: Any) -> bm._Scale:
+    scale = bm._Scale(bm.Options(scales=[1.0], runs=1, work=tmp_path / "work", skip_spark=True,
+                                 resume=resume, **options),
+                      1.0, {}, None, "no Spark here")
     scale.result.runs.append(scale.run(1))
     return scale
 
@@ -445,22 +460,60 @@ def test_a_stopped_run_resumes_where_it_stopped(tmp_path: Path,
     assert run["- full rebuild: data tests"].value == 0.0
     assert scale.result.rows_generated == 10
     assert scale.result.note and "--resume" in scale.result.note
+    # the record holds what was measured, not what is derived from it
+    record = json.loads((tmp_path / "work" / "records" / "scale-1-run-1.json").read_text())
+    assert bm.FULL_REBUILD in record["samples"]
+    assert bm.INCREMENTAL_RATIO not in record["samples"]
+    assert bm.SERIAL_RATIO not in record["samples"]
     # without --resume the record is not used: everything is measured again
     stages.calls.clear()
     _one_run(tmp_path, resume=False)
     assert stages.calls[0] == bm.GENERATE and bm.BUILD in stages.calls
 
 
-def test_resume_builds_again_when_a_later_stage_needs_the_lost_warehouse(
+def test_resuming_a_finished_run_measures_nothing_again(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    stages = _FakeStages(monkeypatch)
+    _one_run(tmp_path, resume=False, skip_incremental=True)
+    shutil.rmtree(tmp_path / "work" / "scale-1")  # as a finished benchmark leaves it
+    stages.calls.clear()
+    scale = _one_run(tmp_path, resume=True, skip_incremental=True)
+    assert stages.calls == []  # no census, build or manifest needed for stages left out
+    assert scale.result.runs[0][bm.BUILD].value == 1.0
+
+
+def test_resume_builds_again_untimed_when_a_later_stage_needs_the_lost_warehouse(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     stages = _FakeStages(monkeypatch, stop_at=bm.RAW_DUCKDB)
     with pytest.raises(_Stopped):
         _one_run(tmp_path, resume=False)
     (tmp_path / "work" / "scale-1" / "run-1" / "warehouse.duckdb").unlink()
     stages.calls.clear()
-    _one_run(tmp_path, resume=True)
-    assert stages.calls[:3] == [bm.BUILD, bm.RAW_DUCKDB, bm.MODELS_SERIAL]
+    scale = _one_run(tmp_path, resume=True)
+    assert stages.calls[:3] == ["dbt build again for its warehouse (untimed)", bm.RAW_DUCKDB,
+                                bm.MODELS_SERIAL]
     assert bm.GENERATE not in stages.calls and bm.VALIDATE_MART not in stages.calls
+    assert scale.result.runs[0][bm.BUILD].value == 1.0  # the measured build's sample stays
+
+
+def test_a_failed_full_rebuild_is_not_emptied_and_runs_again_on_resume(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    stages = _FakeStages(monkeypatch, fail_at=bm.FULL_REBUILD)
+    scale = _one_run(tmp_path, resume=False, keep=True)
+    assert stages.calls[-1] == bm.FULL_REBUILD  # no --empty over the warehouse it needs
+    assert "did not finish" in (scale.result.runs[0][bm.EMPTY_BUILD].reason or "")
+    stages.calls.clear()
+    _one_run(tmp_path, resume=True, keep=True)
+    assert stages.calls == [bm.FULL_REBUILD, bm.EMPTY_BUILD]
+
+
+def test_the_builds_warehouse_goes_before_the_incremental_stage_unless_kept(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    stages = _FakeStages(monkeypatch)
+    _one_run(tmp_path, resume=False)
+    assert stages.built_warehouse_at_history is False
+    _one_run(tmp_path, resume=False, keep=True)
+    assert stages.built_warehouse_at_history is True
 
 
 def test_the_main_job_can_run_the_raw_suites_first(tmp_path: Path,
@@ -472,8 +525,7 @@ def test_the_main_job_can_run_the_raw_suites_first(tmp_path: Path,
     assert "--raw-suites-first" in stages.params[bm.MAIN_JOB]["command"]
 
 
-def test_resume_refuses_a_record_of_another_commit_or_conditions(tmp_path: Path,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_resume_refuses_a_record_of_another_commit_or_conditions(tmp_path: Path) -> None:
     path = tmp_path / "record.json"
     conditions = {"dbt threads": "1", "DuckDB memory_limit": "2.5GB"}
     record = bm.RunRecord(path, "aaaa", conditions, {bm.GENERATE: Sample(1.0),
@@ -490,18 +542,27 @@ def test_resume_refuses_a_record_of_another_commit_or_conditions(tmp_path: Path,
     assert not path.exists()  # a run from the start forgets the old record
 
 
-def test_replay_goes_into_the_warehouse_itself_when_a_copy_does_not_fit(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    stages = _FakeStages(monkeypatch)
-    monkeypatch.setattr(bm, "free_disk", lambda path: 1000)
+@pytest.mark.parametrize(("free", "replay", "incremental"), [
+    (21 * GB, "copy", "run"),  # 1.8 times the 10 GB warehouse and 2 GB: room for a copy
+    (15 * GB, "in place", "not run"),  # room for the replay's growth (0.8 times and 2 GB) only
+    (9 * GB, "not run", "not run"),  # not even that
+])
+def test_the_disk_decides_how_the_replay_and_the_incremental_stage_run(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, free: int, replay: str,
+        incremental: str) -> None:
+    stages = _FakeStages(monkeypatch, free=free)
     scale = _one_run(tmp_path, resume=False)
-    assert stages.params[bm.RAW_DUCKDB]["in_place"] is True
-    assert stages.calls.index(bm.DOCS) < stages.calls.index(bm.RAW_DUCKDB)
     run = scale.result.runs[0]
-    assert "not a copy" in (run[bm.RAW_DUCKDB].note or "")
-    # nor is there room for the incremental stage's warehouse: said, not attempted
-    assert bm.INCREMENTAL not in stages.calls
-    assert "free disk" in (run[bm.INCREMENTAL].reason or "")
+    if replay == "not run":
+        assert bm.RAW_DUCKDB not in stages.calls
+        assert "free disk" in (run[bm.RAW_DUCKDB].reason or "")
+    else:
+        assert stages.params[bm.RAW_DUCKDB]["in_place"] is (replay == "in place")
+        assert ("not a copy" in (run[bm.RAW_DUCKDB].note or "")) is (replay == "in place")
+        assert stages.calls.index(bm.DOCS) < stages.calls.index(bm.RAW_DUCKDB)
+    assert (bm.INCREMENTAL in stages.calls) is (incremental == "run")
+    if incremental == "not run":
+        assert "free disk" in (run[bm.INCREMENTAL].reason or "")
 
 
 def test_replay_in_place_rewrites_the_warehouse(tmp_path: Path) -> None:
@@ -513,13 +574,22 @@ def test_replay_in_place_rewrites_the_warehouse(tmp_path: Path) -> None:
     manifest.write_text(json.dumps({"nodes": {"model.p.t": {
         "resource_type": "model", "config": {"materialized": "table"},
         "relation_name": "t", "compiled_code": "select 2 as x", "depends_on": {"nodes": []}}}}))
-    result = bm._stage_raw_duckdb({"warehouse": str(database), "manifest": str(manifest),
-                                   "replay_dir": str(tmp_path / "replay"), "settings": {},
-                                   "in_place": True})
+    params = {"warehouse": str(database), "manifest": str(manifest),
+              "replay_dir": str(tmp_path / "replay"), "settings": {}}
+    result = bm._stage_raw_duckdb({**params, "in_place": True})
     assert result["models"] == 1
     con = duckdb.connect(str(database))
     assert con.execute("select x from t").fetchall() == [(2,)]
     con.close()
+    assert not (tmp_path / "replay").exists()
+    # into a copy: a stopped replay's leftovers go first, and the copy goes even on failure
+    (tmp_path / "replay").mkdir()
+    (tmp_path / "replay" / "warehouse.duckdb.wal").write_bytes(b"stale")
+    bm._stage_raw_duckdb({**params, "in_place": False})
+    assert not (tmp_path / "replay").exists()
+    manifest.write_text(manifest.read_text().replace("select 2 as x", "select nonsense"))
+    with pytest.raises(duckdb.Error):
+        bm._stage_raw_duckdb({**params, "in_place": False})
     assert not (tmp_path / "replay").exists()
 
 

@@ -8,6 +8,7 @@ import os
 import socket
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -118,8 +119,17 @@ def test_workers_start_by_spawn_where_the_platform_cannot_fork(
     monkeypatch.setattr(generator.multiprocessing, "get_all_start_methods",
                         lambda: ["spawn"])  # Windows
     assert generator.start_method_here("fork") == "spawn"
+    asked: list[str] = []
+    get_context = generator.multiprocessing.get_context
+
+    def recording_get_context(method: str) -> Any:
+        asked.append(method)
+        return get_context(method)
+
+    monkeypatch.setattr(generator.multiprocessing, "get_context", recording_get_context)
     # the same census, byte for byte, from spawned workers
     generate(small(tmp_path / "spawned", workers=2, first_year=2023))
+    assert asked == ["spawn", "spawn"]  # the simulations (fork elsewhere), then the writers
     generate(small(tmp_path / "one", workers=1, first_year=2023))
     assert tree_digest(tmp_path / "spawned") == tree_digest(tmp_path / "one")
 
