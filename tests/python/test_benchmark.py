@@ -353,6 +353,34 @@ def test_measure_counts_memory_shared_by_a_forked_child_once(tmp_path: Path) -> 
     assert 150 * 1000**2 <= measured.peak_tree < 300 * 1000**2, measured.peak_tree
 
 
+def test_tree_peak_reads_pss_only_when_the_rss_sum_grows(monkeypatch: pytest.MonkeyPatch) -> None:
+    rss = iter([100, 100, 150, 120, 300, 300, 310])  # the RSS sum of each sample
+    pss_reads: list[int] = []
+    pss = iter([80, 120, 250, 260])
+
+    def proportional(pid: int) -> int:
+        value = next(pss)
+        pss_reads.append(value)
+        return value
+
+    # perf_counter at each sample, and after each PSS read
+    clock = iter([0.0, 0.0, 1.0, 2.0, 2.1, 2.5, 4.0, 4.05, 4.2, 4.3])
+    monkeypatch.setattr(bm, "_tree_pids", lambda root: {root})
+    monkeypatch.setattr(bm, "_resident_memory", lambda pid: next(rss))
+    monkeypatch.setattr(bm, "_process_memory", proportional)
+    monkeypatch.setattr(bm.time, "perf_counter", lambda: next(clock))
+    tree = bm.TreePeak(spacing=9.0)
+    assert tree.sample(1) == 80  # RSS 100, the first: read (in no time)
+    assert tree.sample(1) == 80  # RSS 100, not above 100: no read
+    assert tree.sample(1) == 120  # RSS 150 above 100: read, taking 0.1 s: none before 3.0
+    assert tree.sample(1) == 120  # at 2.5, RSS 120: no growth, nothing held back
+    assert pss_reads == [80, 120]
+    assert tree.sample(1) == 250  # RSS 300 above 150: read, taking 0.05 s: none before 4.5
+    assert tree.sample(1) == 250  # RSS 300: no growth
+    assert tree.sample(1) == 250  # at 4.3, RSS 310 above 300: held back
+    assert pss_reads == [80, 120, 250]
+
+
 def test_measure_stops_a_stage_past_its_time_budget(tmp_path: Path) -> None:
     measured = bm.measure([sys.executable, "-c", "import time; time.sleep(30)"], env={},
                           log=tmp_path / "log", timeout=0.5)
