@@ -11,6 +11,7 @@ failures as (
         'int_validation_child_rules',
         'int_validation_episode_rules',
         'int_validation_period_of_care_rules',
+        'int_validation_cross_return_rules',
         'int_validation_adoption_rules',
         'int_validation_care_leaver_rules',
         'int_validation_crcs_rules',

@@ -1,7 +1,7 @@
 {#-
     Period-of-care rules of the CLA census: each child's episode history in start-date order (the
-    episodes folded across returns, with the period of care of int_cla_episodes_chained_to_periods_of_care),
-    and each return's open episodes against the neighbouring returns. One row per failure.
+    episodes folded across returns, with the period of care of int_cla_episodes_chained_to_periods_of_care).
+    One row per failure. The rules across consecutive returns are int_validation_cross_return_rules.
 -#}
 
 {%- set history_values = ['reason_new_episode_code', 'episode_start_date', 'previous_episode_end_date'] -%}
@@ -22,10 +22,6 @@ episodes_folded as (
 
 episodes_chained as (
     select * from {{ ref('int_cla_episodes_chained_to_periods_of_care') }}
-),
-
-episode_conflicts as (
-    select * from {{ ref('int_cla_episode_return_conflicts') }}
 ),
 
 years as (
@@ -101,78 +97,6 @@ history_in_periods as (
             and coalesce(placement_lsoa_code, '') = coalesce(previous_placement_lsoa_code, '')
         ) as is_same_placement
     from history
-),
-
--- episodes open at the end of a return, and the next return of the authority
-open_at_year_end as (
-    select
-        episodes.episode_key,
-        episodes.child_key,
-        episodes.local_authority_code,
-        episodes.year_code,
-        episodes.episode_start_date,
-        authority_years.year_code as next_year_code
-    from episodes
-    -- consecutive year codes differ by 101 (201617, 201718, ...)
-    inner join authority_years
-        on
-            episodes.local_authority_code = authority_years.local_authority_code
-            and authority_years.year_code = episodes.year_code + 101
-    where episodes.episode_end_date is null
-),
-
-missing_from_next_return as (
-    select open_at_year_end.*
-    from open_at_year_end
-    left join episodes as next_return
-        on
-            open_at_year_end.episode_key = next_return.episode_key
-            and open_at_year_end.next_year_code = next_return.year_code
-    where next_return.episode_key is null
-),
-
--- episodes started before the year, and the previous return of the authority
-started_before_year as (
-    select
-        episodes.episode_key,
-        episodes.child_key,
-        episodes.local_authority_code,
-        episodes.year_code,
-        episodes.episode_start_date,
-        authority_years.year_code as previous_year_code
-    from episodes
-    inner join years
-        on episodes.year_code = years.year_code
-    inner join authority_years
-        on
-            episodes.local_authority_code = authority_years.local_authority_code
-            and authority_years.year_code = episodes.year_code - 101
-    where episodes.episode_start_date < years.year_start_date
-),
-
-missing_from_previous_return as (
-    select started_before_year.*
-    from started_before_year
-    left join episodes as previous_return
-        on
-            started_before_year.episode_key = previous_return.episode_key
-            and started_before_year.previous_year_code = previous_return.year_code
-    where previous_return.episode_key is null
-),
-
-conflicts as (
-    select
-        episode_conflicts.field_name,
-        episode_conflicts.old_value,
-        episode_conflicts.new_value,
-        episode_conflicts.old_year_code,
-        episode_conflicts.new_year_code,
-        episodes_folded.episode_key,
-        episodes_folded.child_key,
-        episodes_folded.local_authority_code
-    from episode_conflicts
-    inner join episodes_folded
-        on episode_conflicts.episode_key = episodes_folded.episode_key
 ),
 
 failures as (
@@ -258,27 +182,6 @@ failures as (
         "is_last_episode_in_period and episode_end_date = period_of_care_start_date"
         ~ " and coalesce(reason_episode_finished_code, '') <> 'X1'",
         ['period_of_care_start_date', 'episode_end_date'], episode_key='episode_key') }}
-
-    union all
-
-    {{ census_rule_failures('502', 'missing_from_next_return', 'true',
-        ['episode_start_date', 'next_year_code'], episode_key='episode_key') }}
-
-    union all
-
-    {{ census_rule_failures('562', 'missing_from_previous_return', 'true',
-        ['episode_start_date', 'previous_year_code'], episode_key='episode_key') }}
-
-    union all
-
-    {{ census_rule_failures('503', 'conflicts', "field_name <> 'placement_lsoa_code'",
-        ['field_name', 'old_year_code', 'old_value', 'new_value'], episode_key='episode_key',
-        year_code='new_year_code') }}
-
-    union all
-
-    {{ census_rule_failures('503-LSOA', 'conflicts', "field_name = 'placement_lsoa_code'",
-        ['old_year_code', 'old_value', 'new_value'], episode_key='episode_key', year_code='new_year_code') }}
 ),
 
 final as (
