@@ -135,6 +135,10 @@ class Sample:
     peak_tree: int | None = None  # bytes: largest sampled sum over the process tree
     reason: str | None = None  # why there is no value
     note: str | None = None  # something to know about the value
+    # bytes: the most disk in use beyond what was in use when the stage started (free disk at its
+    # start less the lowest free disk sampled during it): the files it keeps, and its transient
+    # files (DuckDB's spill, a copy) at their largest
+    peak_disk: int | None = None
 
     @staticmethod
     def missing(reason: str) -> Sample:
@@ -166,12 +170,14 @@ class Row:
     peak_rss: int | None
     peak_tree: int | None
     note: str | None  # why it was not run, or how many runs were missing
+    peak_disk: int | None = None
 
 
 def summarize_metric(metric: str, unit: str, samples: Sequence[Sample]) -> Row:
     values = [s.value for s in samples if s.value is not None]
     rss = [s.peak_rss for s in samples if s.peak_rss is not None]
     tree = [s.peak_tree for s in samples if s.peak_tree is not None]
+    disk = [s.peak_disk for s in samples if s.peak_disk is not None]
     reasons = sorted({s.reason for s in samples if s.value is None and s.reason})
     remarks = sorted({s.note for s in samples if s.value is not None and s.note})
     if not samples:
@@ -184,7 +190,8 @@ def summarize_metric(metric: str, unit: str, samples: Sequence[Sample]) -> Row:
     if values and remarks:
         note = "; ".join([*([note] if note else []), *remarks])
     return Row(metric, unit, summarize(values) if values else None,
-               max(rss) if rss else None, max(tree) if tree else None, note)
+               max(rss) if rss else None, max(tree) if tree else None, note,
+               max(disk) if disk else None)
 
 
 @dataclass
@@ -365,14 +372,16 @@ def format_scale(result: ScaleResult) -> str:
     if result.note:
         lines.append(f"Note: {result.note}")
     lines += ["", "| stage | median | min | max | peak RSS, largest process | "
-              "peak PSS, process tree | note |", "|---|---:|---:|---:|---:|---:|---|"]
+              "peak PSS, process tree | peak disk | note |",
+              "|---|---:|---:|---:|---:|---:|---:|---|"]
     for row in result.rows():
         if row.spread is None:
             cells = ["-", "-", "-"]
         else:
             cells = [_number(v, row.unit) for v in (row.spread.median, row.spread.low,
                                                     row.spread.high)]
-        cells += [_memory(row.peak_rss), _memory(row.peak_tree), row.note or ""]
+        cells += [_memory(row.peak_rss), _memory(row.peak_tree), _memory(row.peak_disk),
+                  row.note or ""]
         lines.append(f"| {row.metric} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -411,7 +420,13 @@ def format_report(facts: MachineFacts, results: Sequence[ScaleResult],
         "(resident memory, a page shared between processes split among them, so that nothing is "
         "counted twice; a process's RSS where the kernel gives no PSS), sampled every 0.2 s. "
         "Reports written before 2026-11-28 summed resident memory (RSS) in this column, which "
-        "counts a shared page once per process.",
+        "counts a shared page once per process. *Peak disk* is the most disk the stage had in use "
+        "beyond what was in use when it started (free disk at its start less the lowest free disk "
+        "sampled with the memory, on the file system of the work folder): the files it kept and "
+        "its transient ones, such as DuckDB's spill files, at their largest. It counts whatever "
+        "else writes to that disk meanwhile. The replay and the incremental stage run only with "
+        "room for the build's spill (its peak disk less the warehouse it left) beside their "
+        "warehouse's growth.",
         "",
         "- *dbt parse* is a full parse into an empty target folder; *dbt build* then reuses it "
         "(partial parsing), so parse + build is what one `dbt build` costs in the main job.",
@@ -791,6 +806,7 @@ class Measured:
     peak_tree: int
     stopped: str | None  # the budget that stopped it, if one did
     log: Path
+    peak_disk: int = 0  # bytes: free disk at the start less the lowest sampled (Sample.peak_disk)
 
     def tail(self) -> str:
         """The line of the log that most likely says what went wrong."""
@@ -821,14 +837,17 @@ def measure(command: Sequence[str], *, env: Mapping[str, str], log: Path,
         tree = TreePeak()
         stopped: list[str] = []
         done = threading.Event()
+        # a statvfs call: microseconds, so at every sample
+        free_at_start = lowest_free = free_disk(log.parent)
 
         def watch() -> None:
-            nonlocal peak_tree
+            nonlocal peak_tree, lowest_free
             while not done.wait(interval):
                 try:
                     peak_tree = tree.sample(process.pid)
                 except OSError:
                     pass
+                lowest_free = min(lowest_free, free_disk(log.parent))
                 if timeout is not None and time.perf_counter() - started > timeout:
                     stopped.append(f"time budget ({timeout / 60:.1f} min left for the scale)")
                 elif memory_limit is not None and peak_tree > memory_limit:
@@ -846,9 +865,10 @@ def measure(command: Sequence[str], *, env: Mapping[str, str], log: Path,
         seconds = time.perf_counter() - started
         done.set()
         watcher.join()
+        lowest_free = min(lowest_free, free_disk(log.parent))
         process.returncode = os.waitstatus_to_exitcode(status)
     return Measured(seconds, process.returncode, usage.ru_maxrss * 1024, peak_tree,
-                    stopped[0] if stopped else None, log)
+                    stopped[0] if stopped else None, log, max(0, free_at_start - lowest_free))
 
 
 def _stage_command(stage: str, result: Path, **params: Any) -> list[str]:
@@ -983,9 +1003,19 @@ class Options:
 
 # Free disk a stage needs beyond what it writes, and the growth of a warehouse whose tables are
 # written again (a full rebuild over it at scale 100, 5dc2c22: 32 GB grew to 47.7 GB by node 510
-# of 573; the replay writes every table again too)
+# of 573; the replay writes every table again too). Beside these, a stage that writes every table
+# needs room for DuckDB's spill files, as large as the build's (spill_bytes).
 DISK_MARGIN_BYTES = 2 * 1000**3
 FULL_REBUILD_GROWTH = 1.8
+
+
+def spill_bytes(build: Sample | None, warehouse_bytes: int) -> int:
+    """The disk a build used at its peak beyond the warehouse it left: DuckDB's spill files at
+    their largest (with a memory limit, tens of GB at scale 100), which a stage that writes every
+    table again needs room for too. 0 when the build's disk was not sampled."""
+    if build is None or build.peak_disk is None:
+        return 0
+    return max(0, build.peak_disk - warehouse_bytes)
 
 
 def free_disk(path: Path) -> int:
@@ -1112,10 +1142,11 @@ class _Scale:
             where = f"log {kept.name} in {kept.parent}"
             if m.stopped:
                 return Sample(None, m.peak_rss, m.peak_tree,
-                              f"stopped at the {m.stopped}; {where}"), m
+                              f"stopped at the {m.stopped}; {where}", peak_disk=m.peak_disk), m
             return Sample(None, m.peak_rss, m.peak_tree,
-                          f"failed (exit {m.returncode}): {m.tail()}; {where}"), m
-        return Sample(m.seconds, m.peak_rss, m.peak_tree), m
+                          f"failed (exit {m.returncode}): {m.tail()}; {where}",
+                          peak_disk=m.peak_disk), m
+        return Sample(m.seconds, m.peak_rss, m.peak_tree, peak_disk=m.peak_disk), m
 
     def run_stage(self, name: str, stage: str, run_dir: Path,
                   **params: Any) -> tuple[Sample, dict[str, Any]]:
@@ -1143,7 +1174,8 @@ class _Scale:
             if not failed["built"]:
                 count = len(failed["tests"])
                 return Sample(measured.seconds, measured.peak_rss, measured.peak_tree,
-                              note=f"{count} data test(s) failed in some run(s)")
+                              note=f"{count} data test(s) failed in some run(s)",
+                              peak_disk=measured.peak_disk)
         return sample
 
     def run(self, index: int) -> dict[str, Sample]:
@@ -1242,7 +1274,9 @@ class _Scale:
                                               warehouse=warehouse, work=run_dir)
             record.save()
         if not record.done(RAW_DUCKDB):
-            samples[RAW_DUCKDB] = self._replay(run_dir, warehouse, manifest)
+            samples[RAW_DUCKDB] = self._replay(
+                run_dir, warehouse, manifest,
+                spill_bytes(samples.get(BUILD), record.facts.get("warehouse_bytes", 0)))
             record.save()
         if not record.done(MODELS_SERIAL):
             samples[MODELS_SERIAL] = self._models_serial(run_dir, raw, warehouse)
@@ -1265,19 +1299,20 @@ class _Scale:
     def _note(self, text: str) -> None:
         self.result.note = f"{self.result.note}; {text}" if self.result.note else text
 
-    def _replay(self, run_dir: Path, warehouse: Path, manifest: Path) -> Sample:
+    def _replay(self, run_dir: Path, warehouse: Path, manifest: Path, spill: int) -> Sample:
         """The model SQL straight into DuckDB: into a copy of the built warehouse, or into the
         warehouse itself when the disk has no room for a copy. The replay writes every table
         again from the same SQL, so a stage after it (the serial run, which rebuilds every model;
         or one that --resume runs again) reads the same rows."""
         shutil.rmtree(run_dir / "replay", ignore_errors=True)  # not to count a stopped copy
         size, free = warehouse.stat().st_size, free_disk(run_dir)
-        # the copy, and its growth while each table is written again beside the old one
-        needed = int(size * FULL_REBUILD_GROWTH + DISK_MARGIN_BYTES)
-        growth = int(size * (FULL_REBUILD_GROWTH - 1) + DISK_MARGIN_BYTES)
+        # the copy, its growth while each table is written again beside the old one, and spill
+        needed = int(size * FULL_REBUILD_GROWTH + spill + DISK_MARGIN_BYTES)
+        growth = int(size * (FULL_REBUILD_GROWTH - 1) + spill + DISK_MARGIN_BYTES)
         if free < growth:
             return Sample.missing(f"{_memory(free)} free disk; the replay needs about "
-                                  f"{_memory(growth)} even into the built warehouse")
+                                  f"{_memory(growth)} even into the built warehouse (with "
+                                  f"{_memory(spill)} for DuckDB's spill, as the build's)")
         in_place = free < needed
         sample, data = self.run_stage(RAW_DUCKDB, "raw-duckdb", run_dir, warehouse=warehouse,
                                       manifest=manifest, replay_dir=run_dir / "replay",
@@ -1287,7 +1322,8 @@ class _Scale:
         note = (f"into the built warehouse, not a copy: {_memory(free)} free disk, a copy of "
                 f"its {_memory(size)} needs about {_memory(needed)}" if in_place else None)
         # the replay's own clock: the SQL only, not the interpreter start or the file copy
-        return Sample(float(data["seconds"]), sample.peak_rss, sample.peak_tree, note=note)
+        return Sample(float(data["seconds"]), sample.peak_rss, sample.peak_tree, note=note,
+                      peak_disk=sample.peak_disk)
 
     def _models_serial(self, run_dir: Path, raw: Path, warehouse: Path) -> Sample:
         """The models again, one at a time, over the built warehouse: what the replay does, but
@@ -1298,7 +1334,8 @@ class _Scale:
         if command.value is None or not results.exists():
             return command
         seconds = split_run_results(json.loads(results.read_text()), {})[MODELS]
-        return Sample(seconds, command.peak_rss, command.peak_tree, note=command.note)
+        return Sample(seconds, command.peak_rss, command.peak_tree, note=command.note,
+                      peak_disk=command.peak_disk)
 
     def _main_job(self, samples: dict[str, Sample], job_dir: Path, raw: Path) -> None:
         """``carecensus run`` end to end, in folders of its own; the step times from --timings."""
@@ -1358,13 +1395,15 @@ class _Scale:
             # from the start (a stopped new-year build leaves a warehouse half a year ahead)
             shutil.rmtree(partial, ignore_errors=True)
             shutil.rmtree(work, ignore_errors=True)
-            needed = int(record.facts.get("warehouse_bytes", 0) * FULL_REBUILD_GROWTH
-                         + DISK_MARGIN_BYTES)
+            size = record.facts.get("warehouse_bytes", 0)
+            spill = spill_bytes(samples.get(BUILD), size)
+            needed = int(size * FULL_REBUILD_GROWTH + spill + DISK_MARGIN_BYTES)
             free = free_disk(run_dir)
             if free < needed:
                 not_run(f"{_memory(free)} free disk; its warehouse needs about "
                         f"{_memory(needed)} ({FULL_REBUILD_GROWTH:g} times the build's, "
-                        "which a full rebuild over it reaches, and a margin)")
+                        f"which a full rebuild over it reaches, {_memory(spill)} for DuckDB's "
+                        "spill, as the build's, and a margin)")
                 return
             for folder in sorted(p for p in raw.glob("*/*") if p.is_dir()):
                 if folder.name != years[-1]:

@@ -137,8 +137,10 @@ def _facts() -> bm.MachineFacts:
 
 
 def test_report_has_a_row_for_every_metric_with_spread_and_reasons() -> None:
-    result = ScaleResult(0.5, runs=[{bm.BUILD: Sample(10.0, peak_rss=2 * 1000**2)},
-                                    {bm.BUILD: Sample(12.0, peak_rss=3 * 1000**2)}],
+    result = ScaleResult(0.5, runs=[{bm.BUILD: Sample(10.0, peak_rss=2 * 1000**2,
+                                                      peak_disk=5 * 1000**3)},
+                                    {bm.BUILD: Sample(12.0, peak_rss=3 * 1000**2,
+                                                      peak_disk=4 * 1000**3)}],
                          rows_generated=12345)
     for run in result.runs:
         run[bm.SPARK] = Sample.missing("no Spark target")
@@ -147,8 +149,8 @@ def test_report_has_a_row_for_every_metric_with_spread_and_reasons() -> None:
     table = [line for line in text.splitlines() if line.startswith("| ")]
     for metric, _ in bm.METRICS:
         assert sum(1 for line in table if line.startswith(f"| {metric} |")) == 1, metric
-    assert f"| {bm.BUILD} | 11.0 s | 10.0 s | 12.0 s | 3 MB | - |  |" in table
-    assert f"| {bm.SPARK} | - | - | - | - | - | not run: no Spark target |" in table
+    assert f"| {bm.BUILD} | 11.0 s | 10.0 s | 12.0 s | 3 MB | - | 5.00 GB |  |" in table
+    assert f"| {bm.SPARK} | - | - | - | - | - | - | not run: no Spark target |" in table
     assert "1.00 / 2.00 / 3.00" in text and "0.50 / 0.25 / 0.12" in text
     assert "Raw rows generated: 12,345. Runs: 2." in text
     assert "- project: commit abc" in text
@@ -381,6 +383,18 @@ def test_tree_peak_reads_pss_only_when_the_rss_sum_grows(monkeypatch: pytest.Mon
     assert pss_reads == [80, 120, 250]
 
 
+def test_measure_reads_the_peak_disk_of_a_stage_that_deletes_what_it_wrote(
+        tmp_path: Path) -> None:
+    # 100 MB written (not sparse), held, then deleted: none of it left, but it was there
+    spill = tmp_path / "spill"
+    write = (f"import os, time; f = open({str(spill)!r}, 'wb'); f.write(os.urandom(100 * 1000**2)); "
+             "f.flush(); os.fsync(f.fileno()); time.sleep(1.0); f.close(); os.remove(f.name)")
+    measured = bm.measure([sys.executable, "-c", write], env={}, log=tmp_path / "log")
+    assert measured.returncode == 0, measured.tail()
+    assert not spill.exists()
+    assert measured.peak_disk >= 80 * 1000**2, measured.peak_disk  # sampled, on a shared disk
+
+
 def test_measure_stops_a_stage_past_its_time_budget(tmp_path: Path) -> None:
     measured = bm.measure([sys.executable, "-c", "import time; time.sleep(30)"], env={},
                           log=tmp_path / "log", timeout=0.5)
@@ -400,10 +414,12 @@ BUILT_SIZE = 10 * GB  # the fake build's warehouse: a sparse file of this size
 
 class _FakeStages:
     """Every stage of a run, instantly, noting which ran: the stage named ``stop_at`` stops the
-    benchmark and the one named ``fail_at`` fails (each once); ``free`` bytes of disk are free."""
+    benchmark and the one named ``fail_at`` fails (each once); ``free`` bytes of disk are free, and
+    the build's disk peaked at ``build_disk``."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch, stop_at: str | None = None,
-                 fail_at: str | None = None, free: int = 1000 * GB) -> None:
+                 fail_at: str | None = None, free: int = 1000 * GB,
+                 build_disk: int | None = None) -> None:
         self.calls: list[str] = []
         self.params: dict[str, dict[str, Any]] = {}
         self.stop_at, self.fail_at = stop_at, fail_at
@@ -418,7 +434,7 @@ class _FakeStages:
             if name == fake.fail_at:
                 fake.fail_at = None
                 return Sample(None, reason="failed")
-            return Sample(1.0)
+            return Sample(1.0, peak_disk=build_disk if name == bm.BUILD else None)
 
         def run_stage(self_: Any, name: str, stage: str, run_dir: Path,
                       **params: Any) -> tuple[Sample, dict[str, Any]]:
@@ -570,15 +586,19 @@ def test_resume_refuses_a_record_of_another_commit_or_conditions(tmp_path: Path)
     assert not path.exists()  # a run from the start forgets the old record
 
 
-@pytest.mark.parametrize(("free", "replay", "incremental"), [
-    (21 * GB, "copy", "run"),  # 1.8 times the 10 GB warehouse and 2 GB: room for a copy
-    (15 * GB, "in place", "not run"),  # room for the replay's growth (0.8 times and 2 GB) only
-    (9 * GB, "not run", "not run"),  # not even that
+@pytest.mark.parametrize(("free", "build_disk", "replay", "incremental"), [
+    (21 * GB, None, "copy", "run"),  # 1.8 times the 10 GB warehouse and 2 GB: room for a copy
+    (15 * GB, None, "in place", "not run"),  # room for the growth (0.8 times and 2 GB) only
+    (9 * GB, None, "not run", "not run"),  # not even that
+    # the build spilled 5 GB beyond its 10 GB warehouse: each stage needs 5 GB more
+    (21 * GB, 15 * GB, "in place", "not run"),
+    (14 * GB, 15 * GB, "not run", "not run"),
+    (26 * GB, 15 * GB, "copy", "run"),
 ])
 def test_the_disk_decides_how_the_replay_and_the_incremental_stage_run(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, free: int, replay: str,
-        incremental: str) -> None:
-    stages = _FakeStages(monkeypatch, free=free)
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, free: int, build_disk: int | None,
+        replay: str, incremental: str) -> None:
+    stages = _FakeStages(monkeypatch, free=free, build_disk=build_disk)
     scale = _one_run(tmp_path, resume=False)
     run = scale.result.runs[0]
     if replay == "not run":
@@ -591,6 +611,16 @@ def test_the_disk_decides_how_the_replay_and_the_incremental_stage_run(
     assert (bm.INCREMENTAL in stages.calls) is (incremental == "run")
     if incremental == "not run":
         assert "free disk" in (run[bm.INCREMENTAL].reason or "")
+        spill = "5.00 GB for DuckDB's spill" if build_disk else "0 MB for DuckDB's spill"
+        assert spill in (run[bm.INCREMENTAL].reason or "")
+    assert run[bm.BUILD].peak_disk == build_disk  # kept in the record and the report
+
+
+def test_spill_is_what_the_build_used_beyond_the_warehouse_it_left() -> None:
+    assert bm.spill_bytes(Sample(1.0, peak_disk=15 * GB), 10 * GB) == 5 * GB
+    assert bm.spill_bytes(Sample(1.0, peak_disk=8 * GB), 10 * GB) == 0  # space freed meanwhile
+    assert bm.spill_bytes(Sample(1.0), 10 * GB) == 0  # not sampled
+    assert bm.spill_bytes(None, 10 * GB) == 0
 
 
 def test_replay_in_place_rewrites_the_warehouse(tmp_path: Path) -> None:
@@ -639,9 +669,9 @@ def test_benchmark_command_writes_a_report_with_every_stage(tmp_path: Path) -> N
         assert len(rows) == 1, (metric, text)
         cells = [c.strip() for c in rows[0].strip("|").split("|")]
         if metric in not_run:
-            assert cells[1] == "-" and cells[6].startswith("not run: "), rows[0]
+            assert cells[1] == "-" and cells[7].startswith("not run: "), rows[0]
         else:
-            assert cells[1] != "-" and not cells[6], rows[0]  # a median and no "not run"
+            assert cells[1] != "-" and not cells[7], rows[0]  # a median and no "not run"
     assert "not run: --skip-spark" in text and "not run: --skip-incremental" in text
     assert not (tmp_path / "work" / "scale-0.05").exists()  # scratch removed without --keep
 
