@@ -827,8 +827,11 @@ def failure_line(lines: Sequence[str]) -> str:
 def measure(command: Sequence[str], *, env: Mapping[str, str], log: Path,
             timeout: float | None = None, memory_limit: int | None = None,
             interval: float = 0.2) -> Measured:
-    """Run ``command``; its wall time, exit code and peak memory (stops it past a budget)."""
+    """Run ``command``; its wall time, exit code, peak memory and peak disk (stops it past a
+    budget)."""
     log.parent.mkdir(parents=True, exist_ok=True)
+    # a statvfs call: microseconds, so at every sample
+    free_at_start = lowest_free = free_disk(log.parent)
     with open(log, "wb") as out:
         started = time.perf_counter()
         process = subprocess.Popen(list(command), cwd=PROJECT_DIR, env=dict(env), stdout=out,
@@ -837,8 +840,6 @@ def measure(command: Sequence[str], *, env: Mapping[str, str], log: Path,
         tree = TreePeak()
         stopped: list[str] = []
         done = threading.Event()
-        # a statvfs call: microseconds, so at every sample
-        free_at_start = lowest_free = free_disk(log.parent)
 
         def watch() -> None:
             nonlocal peak_tree, lowest_free
@@ -847,7 +848,10 @@ def measure(command: Sequence[str], *, env: Mapping[str, str], log: Path,
                     peak_tree = tree.sample(process.pid)
                 except OSError:
                     pass
-                lowest_free = min(lowest_free, free_disk(log.parent))
+                try:
+                    lowest_free = min(lowest_free, free_disk(log.parent))
+                except OSError:
+                    pass
                 if timeout is not None and time.perf_counter() - started > timeout:
                     stopped.append(f"time budget ({timeout / 60:.1f} min left for the scale)")
                 elif memory_limit is not None and peak_tree > memory_limit:
@@ -1010,12 +1014,20 @@ FULL_REBUILD_GROWTH = 1.8
 
 
 def spill_bytes(build: Sample | None, warehouse_bytes: int) -> int:
-    """The disk a build used at its peak beyond the warehouse it left: DuckDB's spill files at
-    their largest (with a memory limit, tens of GB at scale 100), which a stage that writes every
-    table again needs room for too. 0 when the build's disk was not sampled."""
+    """An estimate of DuckDB's spill files at their largest in a build (with a memory limit,
+    tens of GB at scale 100), which a stage that writes every table again needs room for too:
+    the build's peak disk beyond the warehouse it left. Low when the spill peaked while the
+    warehouse was still small; it counts the build's logs and whatever else wrote to the disk.
+    0 when the build's disk was not sampled."""
     if build is None or build.peak_disk is None:
         return 0
     return max(0, build.peak_disk - warehouse_bytes)
+
+
+def rewrite_bytes(warehouse_bytes: int, spill: int) -> int:
+    """Free disk a stage needs to write every table of a warehouse again inside it: the file's
+    growth (the new copies beside the old until their space is reused), the spill, a margin."""
+    return int(warehouse_bytes * (FULL_REBUILD_GROWTH - 1) + spill + DISK_MARGIN_BYTES)
 
 
 def free_disk(path: Path) -> int:
@@ -1273,13 +1285,12 @@ class _Scale:
             samples[DOCS], _ = self.run_stage(DOCS, "docs", run_dir, raw=raw,
                                               warehouse=warehouse, work=run_dir)
             record.save()
+        spill = spill_bytes(samples.get(BUILD), record.facts.get("warehouse_bytes", 0))
         if not record.done(RAW_DUCKDB):
-            samples[RAW_DUCKDB] = self._replay(
-                run_dir, warehouse, manifest,
-                spill_bytes(samples.get(BUILD), record.facts.get("warehouse_bytes", 0)))
+            samples[RAW_DUCKDB] = self._replay(run_dir, warehouse, manifest, spill)
             record.save()
         if not record.done(MODELS_SERIAL):
-            samples[MODELS_SERIAL] = self._models_serial(run_dir, raw, warehouse)
+            samples[MODELS_SERIAL] = self._models_serial(run_dir, raw, warehouse, spill)
             record.save()
         if not self.options.keep and record.done(*on_warehouse):
             # room for the incremental stage's warehouse (tens of GB at scale 100)
@@ -1307,8 +1318,8 @@ class _Scale:
         shutil.rmtree(run_dir / "replay", ignore_errors=True)  # not to count a stopped copy
         size, free = warehouse.stat().st_size, free_disk(run_dir)
         # the copy, its growth while each table is written again beside the old one, and spill
-        needed = int(size * FULL_REBUILD_GROWTH + spill + DISK_MARGIN_BYTES)
-        growth = int(size * (FULL_REBUILD_GROWTH - 1) + spill + DISK_MARGIN_BYTES)
+        needed = size + rewrite_bytes(size, spill)
+        growth = rewrite_bytes(size, spill)
         if free < growth:
             return Sample.missing(f"{_memory(free)} free disk; the replay needs about "
                                   f"{_memory(growth)} even into the built warehouse (with "
@@ -1325,9 +1336,17 @@ class _Scale:
         return Sample(float(data["seconds"]), sample.peak_rss, sample.peak_tree, note=note,
                       peak_disk=sample.peak_disk)
 
-    def _models_serial(self, run_dir: Path, raw: Path, warehouse: Path) -> Sample:
+    def _models_serial(self, run_dir: Path, raw: Path, warehouse: Path, spill: int) -> Sample:
         """The models again, one at a time, over the built warehouse: what the replay does, but
-        through dbt (``--full-refresh``: incremental models rebuilt whole, as replayed)."""
+        through dbt (``--full-refresh``: incremental models rebuilt whole, as replayed). It
+        writes every table again inside the warehouse, so it needs the room an in-place replay
+        needs."""
+        size, free = warehouse.stat().st_size, free_disk(run_dir)
+        needed = rewrite_bytes(size, spill)
+        if free < needed:
+            return Sample.missing(f"{_memory(free)} free disk; it writes every table of the "
+                                  f"built warehouse again and needs about {_memory(needed)} "
+                                  f"({_memory(spill)} of it for DuckDB's spill, as the build's)")
         command = self.dbt(MODELS_SERIAL, ("run", "--threads", "1", "--full-refresh"), run_dir,
                            raw, warehouse, "dbt-run-serial")
         results = run_dir / "target" / "run_results.json"
@@ -1397,13 +1416,13 @@ class _Scale:
             shutil.rmtree(work, ignore_errors=True)
             size = record.facts.get("warehouse_bytes", 0)
             spill = spill_bytes(samples.get(BUILD), size)
-            needed = int(size * FULL_REBUILD_GROWTH + spill + DISK_MARGIN_BYTES)
+            needed = size + rewrite_bytes(size, spill)
             free = free_disk(run_dir)
             if free < needed:
                 not_run(f"{_memory(free)} free disk; its warehouse needs about "
-                        f"{_memory(needed)} ({FULL_REBUILD_GROWTH:g} times the build's, "
-                        f"which a full rebuild over it reaches, {_memory(spill)} for DuckDB's "
-                        "spill, as the build's, and a margin)")
+                        f"{_memory(needed)}: {FULL_REBUILD_GROWTH:g} times the build's, which a "
+                        f"full rebuild over it reaches; {_memory(spill)} for DuckDB's spill, as "
+                        f"much as the build's; and a {_memory(DISK_MARGIN_BYTES)} margin")
                 return
             for folder in sorted(p for p in raw.glob("*/*") if p.is_dir()):
                 if folder.name != years[-1]:

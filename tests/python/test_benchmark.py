@@ -608,12 +608,28 @@ def test_the_disk_decides_how_the_replay_and_the_incremental_stage_run(
         assert stages.params[bm.RAW_DUCKDB]["in_place"] is (replay == "in place")
         assert ("not a copy" in (run[bm.RAW_DUCKDB].note or "")) is (replay == "in place")
         assert stages.calls.index(bm.DOCS) < stages.calls.index(bm.RAW_DUCKDB)
+    # the serial dbt run writes every table again inside the warehouse: the in-place room
+    assert (bm.MODELS_SERIAL in stages.calls) is (replay != "not run")
+    if replay == "not run":
+        assert "free disk" in (run[bm.MODELS_SERIAL].reason or "")
     assert (bm.INCREMENTAL in stages.calls) is (incremental == "run")
     if incremental == "not run":
         assert "free disk" in (run[bm.INCREMENTAL].reason or "")
         spill = "5.00 GB for DuckDB's spill" if build_disk else "0 MB for DuckDB's spill"
         assert spill in (run[bm.INCREMENTAL].reason or "")
-    assert run[bm.BUILD].peak_disk == build_disk  # kept in the record and the report
+
+
+def test_a_resumed_run_takes_the_builds_spill_from_its_record(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _FakeStages(monkeypatch, stop_at=bm.RAW_DUCKDB, free=21 * GB, build_disk=15 * GB)
+    with pytest.raises(_Stopped):
+        _one_run(tmp_path, resume=False)
+    # the build is not run again, so only its record knows it spilled 5 GB
+    stages = _FakeStages(monkeypatch, free=21 * GB)
+    scale = _one_run(tmp_path, resume=True)
+    assert bm.BUILD not in stages.calls
+    assert stages.params[bm.RAW_DUCKDB]["in_place"] is True  # a copy without the spill
+    assert scale.result.runs[0][bm.BUILD].peak_disk == 15 * GB
 
 
 def test_spill_is_what_the_build_used_beyond_the_warehouse_it_left() -> None:
