@@ -29,6 +29,19 @@
 
 
 
+{# The reporting years each local authority returned episodes for, with each year's start date:
+   one row per authority and year. `episodes` and `years` name CTEs or relations. #}
+{% macro census_authority_return_years(episodes='episodes', years='years') -%}
+    select distinct
+        {{ episodes }}.local_authority_code,
+        {{ episodes }}.year_code,
+        {{ years }}.year_start_date
+    from {{ episodes }}
+    inner join {{ years }}
+        on {{ episodes }}.year_code = {{ years }}.year_code
+{%- endmacro %}
+
+
 {# The failures of a rule model with their key, in the layout int_validation_failures unions:
    one row per rule, year, child, episode and offending values. #}
 {% macro census_keyed_rule_failures(failures_cte) -%}

@@ -30,13 +30,7 @@ years as (
 
 -- the years each authority returned episodes for, and its first
 authority_years as (
-    select distinct
-        episodes.local_authority_code,
-        episodes.year_code,
-        years.year_start_date
-    from episodes
-    inner join years
-        on episodes.year_code = years.year_code
+    {{ census_authority_return_years() }}
 ),
 
 authority_first_years as (
