@@ -126,7 +126,7 @@
         {%- elif c.format == 'code' -%}
             {%- do census_append_code_check(
                 checks, name_literal, c.column,
-                "'not in " ~ c.code_list ~ " for the " ~ dbt.escape_single_quotes("file's") ~ " year'",
+                census_string_literal("not in " ~ c.code_list ~ " for the file's year"),
                 checkable ~ ' and ' ~ c.column ~ ' is not null', c.code_list, c.column) -%}
         {%- elif c.format == 'code_set' -%}
             {#- a |-separated list of codes: each part must be in the code list (up to 12 parts, one per code) -#}

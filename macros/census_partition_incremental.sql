@@ -167,7 +167,7 @@
         delete from {{ refreshes }} where model_name = '{{ this.identifier }}';
         {%- for value in (partitions or ['-']) %}
         insert into {{ refreshes }}
-        values ('{{ this.identifier }}', '{{ value | replace("'", "''") }}', '{{ invocation_id }}');
+        values ('{{ this.identifier }}', {{ census_string_literal(value) }}, '{{ invocation_id }}');
         {%- endfor %}
     {%- endcall -%}
     {{- return(none if partitions == ['*'] else partitions) -}}
@@ -202,7 +202,7 @@
     {%- set literals = [] -%}
     {%- for value in partitions if value != 'null' -%}
         {%- do literals.append(value if modules.re.fullmatch('[0-9]{1,18}', value)
-                               else "'" ~ value | replace("'", "''") ~ "'") -%}
+                               else census_string_literal(value)) -%}
     {%- endfor -%}
     {%- set conditions = [] -%}
     {%- if literals -%}{%- do conditions.append(column ~ ' in (' ~ literals | join(', ') ~ ')') -%}{%- endif -%}

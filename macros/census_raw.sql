@@ -58,7 +58,7 @@
     {%- if filenames is none -%}{{ return(files) }}{%- endif -%}
     {%- if not filenames -%}{{ return('(select * from ' ~ files ~ ' where 1 = 0)') }}{%- endif -%}
     {%- set quoted = [] -%}
-    {%- for filename in filenames -%}{%- do quoted.append("'" ~ filename | replace("'", "''") ~ "'") -%}{%- endfor -%}
+    {%- for filename in filenames -%}{%- do quoted.append(census_string_literal(filename)) -%}{%- endfor -%}
     {{ return('read_blob([' ~ quoted | join(', ') ~ '])') }}
 {%- endmacro %}
 
@@ -213,7 +213,7 @@
     {%- endfor -%}
     {%- set paths = [] -%}
     {%- for source_file in source_files -%}
-        {%- do paths.append("'" ~ meta['raw_dir'] ~ '/' ~ source_file ~ "'") -%}
+        {%- do paths.append(census_string_literal(meta['raw_dir'] ~ '/' ~ source_file)) -%}
     {%- endfor -%}
     read_csv([{{ paths | join(', ') }}], {{ meta['csv_options'] }})
 {%- endmacro %}
@@ -372,14 +372,14 @@ read_in_file_order as (
             {%- set path = raw_dir ~ '/' ~ file -%}
             {%- set view = 'census_raw__' ~ source_name ~ '__' ~ table_name ~ '__' ~ loop.index -%}
             {%- do run_query(
-                "create or replace temporary view " ~ view ~ "_header using csv options (path '"
-                ~ path ~ "', " ~ csv_options ~ ")") -%}
+                "create or replace temporary view " ~ view ~ "_header using csv options (path "
+                ~ census_string_literal(path) ~ ", " ~ csv_options ~ ")") -%}
             {%- set present = run_query('select * from ' ~ view ~ '_header limit 0').column_names -%}
             {%- set schema = [] -%}
             {%- for name in present -%}{%- do schema.append(adapter.quote(name) ~ ' string') -%}{%- endfor -%}
             {%- do run_query(
                 "create or replace temporary view " ~ view ~ " (" ~ (schema | join(', '))
-                ~ ", _corrupt_record string) using csv options (path '" ~ path ~ "', " ~ csv_options
+                ~ ", _corrupt_record string) using csv options (path " ~ census_string_literal(path) ~ ", " ~ csv_options
                 ~ ", columnNameOfCorruptRecord '_corrupt_record')") -%}
             {%- do reads.append({'view': view, 'path': path, 'present': present}) -%}
         {%- endfor -%}
@@ -388,7 +388,7 @@ read_in_file_order as (
 read_in_file_order as (
     {%- for read in reads %}
     select
-        '{{ read.path }}' as source_path,
+        {{ census_string_literal(read.path) }} as source_path,
         monotonically_increasing_id() as read_order,
         {%- for column in declared %}
         {%- if column.name in read.present %}

@@ -81,6 +81,26 @@
 {%- endmacro %}
 
 
+{#
+    A value from outside the SQL (a path, the key salt, a partition value, a label, a seed value,
+    a description) as a string literal of the adapter's SQL: single quotes doubled (standard SQL,
+    DuckDB); on Spark, whose literals take backslash escapes ('it''s' there reads as 'its'),
+    backslashes and single quotes escaped with a backslash. The one way this project quotes text
+    into SQL.
+#}
+{% macro census_string_literal(value) -%}
+    {{ return(adapter.dispatch('census_string_literal', 'welsh_care_census')(value | string)) }}
+{%- endmacro %}
+
+{% macro default__census_string_literal(value) -%}
+    {{ return("'" ~ value.replace("'", "''") ~ "'") }}
+{%- endmacro %}
+
+{% macro spark__census_string_literal(value) -%}
+    {{ return("'" ~ value.replace('\\', '\\\\').replace("'", "\\'") ~ "'") }}
+{%- endmacro %}
+
+
 {# The newline character as an expression. #}
 {% macro census_newline() -%}
     {{ return(adapter.dispatch('census_newline', 'welsh_care_census')()) }}

@@ -242,17 +242,17 @@ rollup_levels as (
     {%- if statistic_aggregate not in ('median', 'average', 'sum') -%}
         {{ exceptions.raise_compiler_error('statistic_aggregate: median, average or sum') }}
     {%- endif -%}
-    {#- every label as an SQL string literal, its quotes escaped as the engine wants -#}
+    {#- every label as a string literal of the engine (census_string_literal) -#}
     {%- set quoted = [] -%}
     {%- for category in categories -%}
-        {%- do quoted.append("'" ~ dbt.escape_single_quotes(category) ~ "'") -%}
+        {%- do quoted.append(census_string_literal(category)) -%}
     {%- endfor -%}
-    {%- set measure_sql = "'" ~ dbt.escape_single_quotes(measure) ~ "'" -%}
-    {%- set breakdown_sql = "'" ~ dbt.escape_single_quotes(breakdown) ~ "'" -%}
-    {%- set total_label_sql = "'" ~ dbt.escape_single_quotes(total_label) ~ "'" -%}
-    {%- set statistic_name_sql = ("'" ~ dbt.escape_single_quotes(statistic_name) ~ "'") if statistic_name
+    {%- set measure_sql = census_string_literal(measure) -%}
+    {%- set breakdown_sql = census_string_literal(breakdown) -%}
+    {%- set total_label_sql = census_string_literal(total_label) -%}
+    {%- set statistic_name_sql = census_string_literal(statistic_name) if statistic_name
         else 'cast(null as ' ~ dbt.type_string() ~ ')' -%}
-    {%- set statistic_aggregate_sql = ("'" ~ statistic_aggregate ~ "'") if statistic_name
+    {%- set statistic_aggregate_sql = census_string_literal(statistic_aggregate) if statistic_name
         else 'cast(null as ' ~ dbt.type_string() ~ ')' %}
     {#- the grid: every cell once, with nothing counted #}
     select

@@ -9,7 +9,7 @@
 {%- endmacro %}
 
 {% macro census_child_key(local_authority_code, child_id) -%}
-    {{ census_hash(dbt.concat(["'" ~ census_key_salt() ~ "'", "'|'", local_authority_code, "'|'", child_id])) }}
+    {{ census_hash(dbt.concat([census_string_literal(census_key_salt()), "'|'", local_authority_code, "'|'", child_id])) }}
 {%- endmacro %}
 
 {# Any other surrogate key: a hash of the given expressions, separated so that ('a', 'bc') <> ('ab', 'c'). #}

@@ -75,7 +75,7 @@
                 {%- if value is none -%}
                     cast(null as {{ types[loop.index0] }})
                 {%- else -%}
-                    cast('{{ (value | string).replace("\\", "\\\\").replace("'", "\\'") }}' as {{ types[loop.index0] }})
+                    cast({{ census_string_literal(value) }} as {{ types[loop.index0] }})
                 {%- endif -%}
                 {{- ", " if not loop.last -}}
             {%- endfor -%}){{ "," if not loop.last }}
@@ -128,7 +128,7 @@
     {%- if column_name in column_dict and column_dict[column_name]["description"] -%}
         {%- set description = column_dict[column_name]["description"] | trim -%}
         {%- if description | length > 250 -%}{%- set description = description[:247] ~ '...' -%}{%- endif -%}
-        {%- set column_comment_clause = "comment '" ~ description.replace('\\', '\\\\').replace("'", "\\'") ~ "'" -%}
+        {%- set column_comment_clause = "comment " ~ census_string_literal(description) -%}
     {%- endif -%}
     {{ adapter.quote(column_name) }} {{ column_comment_clause }}
 {%- endmacro %}

@@ -8,7 +8,9 @@ so this is what keeps those measures exact.
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import os
 from pathlib import Path
 
 import duckdb
@@ -86,3 +88,47 @@ def test_the_inventory_measures_a_file_as_python_does(
         inventory: dict[str, tuple[object, ...]], name: str) -> None:
     measured = dict(zip(COLUMNS, inventory[f"cla/202324/{name}.csv"], strict=True))
     assert measured == dict(zip(COLUMNS, expected(FILES[name]), strict=True))
+
+
+def test_a_raw_folder_and_key_salt_with_apostrophes_load(
+        default_census_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Paths and the key salt go into SQL as string literals (census_string_literal): a raw folder
+    under o'brien's census/ loads every row, read by glob and then a touched file by name, and a
+    salt with an apostrophe keys children as the documented hash does (salt|authority|id)."""
+    raw = tmp_path / "o'brien's census" / "raw"
+    salt = "it's a salt"
+    rows, keys = 0, set()
+    for source in sorted(default_census_dir.glob("cla/*/adoption.csv")):
+        copy = raw / "cla" / source.parent.name / source.name
+        copy.parent.mkdir(parents=True)
+        copy.write_bytes(source.read_bytes())
+        with copy.open(newline="", encoding="utf-8") as handle:
+            for row in csv.DictReader(handle):
+                rows += 1
+                text = f"{salt}|{row['LOCAL_AUTHORITY_CODE']}|{row['SYSTEM_ID']}"
+                keys.add(hashlib.sha256(text.encode()).hexdigest()[:32])
+    assert rows > 0
+    monkeypatch.setenv("CENSUS_KEY_SALT", salt)
+    warehouse = tmp_path / "warehouse.duckdb"
+
+    def build() -> tuple[int, set[str], str]:
+        result = run_dbt(("build", "--select", "+stg_cla__adoptions", "--exclude-resource-type",
+                          "test", "--exclude-resource-type", "unit_test"),
+                         raw=raw, warehouse=warehouse, work=tmp_path, capture=True)
+        assert result.returncode == 0, result.stdout[-4000:]
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            loaded = con.execute("select count(*) from staging.base_cla__adoption").fetchall()
+            built = con.execute("select distinct child_key from staging.stg_cla__adoptions")
+            child_keys = {str(key) for (key,) in built.fetchall()}
+        inventory = next((tmp_path / "target" / "run").rglob("base_census_extract__files.sql"))
+        return int(loaded[0][0]), child_keys, inventory.read_text()
+
+    loaded, child_keys, inventory = build()
+    assert loaded == rows
+    assert child_keys and child_keys <= keys
+    touched = next(raw.glob("cla/*/adoption.csv"))
+    os.utime(touched, (touched.stat().st_atime, touched.stat().st_mtime + 60))
+    loaded, _, inventory = build()
+    assert loaded == rows
+    escaped = touched.as_posix().replace("'", "''")
+    assert f"read_blob(['{escaped}'])" in inventory

@@ -40,7 +40,7 @@ looked_after as (
                 'Placed with own parents or other person with parental responsibility',
                 'Placed for adoption',
                 'Living independently',
-                '{{ dbt.escape_single_quotes("Secure units, children's homes and hostels") }}',
+                {{ census_string_literal("Secure units, children's homes and hostels") }},
                 'Residential schools'
             ) then looked_after_at_31_march.placement_publication_group
             else 'Other placements'

@@ -34,7 +34,7 @@ short_break_episodes as (
         case
             when placement_types.is_foster_placement then 'Foster placements'
             when placement_types.placement_group = 'childrens_home'
-                then '{{ dbt.escape_single_quotes("Children's homes") }}'
+                then {{ census_string_literal("Children's homes") }}
             else 'Other placements'
         end as placement,
         (
