@@ -54,6 +54,7 @@ from typing import Any
 from carecensus.dbt_runner import (PRODUCTION_BUILD, Manifest, dbt_command, dbt_environment,
                                    job_environment, load_manifest)
 from carecensus.paths import PROJECT_DIR
+from carecensus.sql import literal
 
 # ----------------------------------------------------------------------------------------------
 # Stages and metrics, in report order
@@ -935,7 +936,7 @@ def replay(database: Path, manifest: Manifest, settings: Mapping[str, str]) -> t
     con = duckdb.connect(str(database))
     try:
         for key, value in settings.items():
-            con.execute(f"set {key} = '{value}'")
+            con.execute(f"set {key} = {literal(str(value))}")
         started = time.perf_counter()
         for _, statement in statements:
             con.execute(statement)

@@ -14,6 +14,7 @@ import duckdb
 from carecensus import published
 from carecensus.calendar import year_code
 from carecensus.reference import local_authorities
+from carecensus.sql import literal
 
 
 @dataclass
@@ -39,8 +40,8 @@ def connect(raw_dir: Path) -> duckdb.DuckDBPyConnection:
         "adoption": "cla/*/adoption.csv", "leaver": "cla/*/care_leaver.csv",
         "crcs": "crcs/*/child.csv",
     }.items():
-        glob = (raw_dir / pattern).as_posix().replace("'", "''")
-        con.execute(f"create view {view} as select * from read_csv('{glob}', "
+        glob = literal((raw_dir / pattern).as_posix())
+        con.execute(f"create view {view} as select * from read_csv({glob}, "
                     "all_varchar = true, union_by_name = true, header = true, filename = true)")
     con.execute("""
         create view ep as select

@@ -28,6 +28,7 @@ import duckdb
 
 from carecensus.dbt_runner import Manifest
 from carecensus.paths import PROJECT_DIR
+from carecensus.sql import identifier, literal
 
 PUBLICATION_TABLE = "main.publication"
 
@@ -58,7 +59,7 @@ class PublicModel:
 
     @property
     def qualified_name(self) -> str:
-        return f"{quote(self.schema)}.{quote(self.relation)}"
+        return f"{identifier(self.schema)}.{identifier(self.relation)}"
 
 
 @dataclass(frozen=True)
@@ -66,14 +67,6 @@ class PublishedTable:
     model: PublicModel
     row_count: int
     parquet_file: Path
-
-
-def quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
-
-
-def literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def public_models(manifest: Manifest) -> list[PublicModel]:
@@ -93,7 +86,7 @@ def public_models(manifest: Manifest) -> list[PublicModel]:
 def _copy_table(con: duckdb.DuckDBPyConnection, model: PublicModel) -> int:
     """CREATE TABLE AS from the attached build database, then the table and column comments
     that persist_docs wrote there (CREATE TABLE AS does not carry comments)."""
-    con.execute(f"create schema if not exists {quote(model.schema)}")
+    con.execute(f"create schema if not exists {identifier(model.schema)}")
     con.execute(f"create table {model.qualified_name} as "
                 f"select * from build.{model.qualified_name}")
     found = con.execute(
@@ -111,7 +104,7 @@ def _copy_table(con: duckdb.DuckDBPyConnection, model: PublicModel) -> int:
         "and schema_name = ? and table_name = ? and comment is not null",
         [model.schema, model.relation]).fetchall()
     for column, comment in columns:
-        con.execute(f"comment on column {model.qualified_name}.{quote(str(column))} "
+        con.execute(f"comment on column {model.qualified_name}.{identifier(str(column))} "
                     f"is {literal(str(comment))}")
     counted = con.execute(f"select count(*) from {model.qualified_name}").fetchall()
     return int(counted[0][0])

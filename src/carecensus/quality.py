@@ -51,6 +51,7 @@ import yaml
 
 from carecensus import published
 from carecensus.paths import PROJECT_DIR, SEEDS_DIR
+from carecensus.sql import literal
 
 __all__ = [
     "DEFAULT_OUT_DIR",
@@ -614,10 +615,6 @@ def _discover(raw_dir: Path, contract: Sequence[ContractTable]) -> list[_RawFile
     return files
 
 
-def _sql_string(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 def _quoted(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -630,7 +627,7 @@ def _load_table(con: _Connection, table: ContractTable, files: Sequence[_RawFile
         value = f"nullif(trim({_quoted(column.name)}), '')" if present else "cast(null as varchar)"
         select.append(f"{value} as {_quoted(column.name)}")
     if readable:
-        paths = ", ".join(_sql_string(str(f.path)) for f in readable)
+        paths = ", ".join(literal(str(f.path)) for f in readable)
         source = (
             f"select *, row_number() over () as read_order from read_csv([{paths}], all_varchar = true, "
             "union_by_name = true, filename = true, header = true, null_padding = true, ignore_errors = true, "
@@ -717,10 +714,10 @@ def prepare_raw_database(raw_dir: Path, con: _Connection, project_dir: Path = PR
     con.executemany("insert into raw_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", records)
     for table in contract:
         _load_table(con, table, [f for f in files if f.table is table])
-    authorities = ", ".join(f"({_sql_string(code)})" for code in _read_codes("ref_local_authorities"))
-    by_authority = ", ".join(_sql_string(p) for p in VOLUME_BY_AUTHORITY)
+    authorities = ", ".join(f"({literal(code)})" for code in _read_codes("ref_local_authorities"))
+    by_authority = ", ".join(literal(p) for p in VOLUME_BY_AUTHORITY)
     counts = " union all ".join(
-        f"select {_sql_string(t.path)} as table_path, \"LOCAL_AUTHORITY_CODE\" as local_authority_code, "
+        f"select {literal(t.path)} as table_path, \"LOCAL_AUTHORITY_CODE\" as local_authority_code, "
         f"folder_year_code as year_code, count(*) filter (where {VOLUME_ROWS.get(t.path, 'true')}) as rows "
         f"from {t.table} group by all"
         for t in contract

@@ -38,6 +38,7 @@ from typing import Literal
 import duckdb
 
 from carecensus.paths import SEEDS_DIR
+from carecensus.sql import literal
 
 Severity = Literal["error", "query"]
 Violation = tuple[str | None, ...]
@@ -180,7 +181,7 @@ class Rule:
 
 
 def _quote(values: Iterable[str]) -> str:
-    return ", ".join("'" + value.replace("'", "''") + "'" for value in values)
+    return ", ".join(literal(value) for value in values)
 
 
 def _in(column: str, values: Iterable[str]) -> str:
@@ -413,9 +414,9 @@ def _raw_source(raw_dir: Path, name: str) -> str:
     if not any(raw_dir.glob(pattern)):
         cols = ", ".join(f"CAST(NULL AS VARCHAR) AS {col}" for col in columns)
         return f"SELECT {cols}, CAST(NULL AS VARCHAR) AS filename WHERE FALSE"
-    path = (raw_dir / pattern).as_posix().replace("'", "''")
+    path = literal((raw_dir / pattern).as_posix())
     return (
-        f"SELECT * FROM read_csv('{path}', union_by_name = true, all_varchar = true, "
+        f"SELECT * FROM read_csv({path}, union_by_name = true, all_varchar = true, "
         "filename = true, header = true)"
     )
 
@@ -456,10 +457,10 @@ def _load_lsoa_lookup(con: duckdb.DuckDBPyConnection) -> None:
     """``ref_lsoa_la`` (lsoa_code, local_authority_code) from the project seed."""
     seed = SEEDS_DIR / "reference" / "ref_lsoa_local_authorities.csv"
     if seed.exists():
-        path = seed.as_posix().replace("'", "''")
+        path = literal(seed.as_posix())
         con.execute(
             "CREATE OR REPLACE TABLE ref_lsoa_la AS SELECT lsoa_code, local_authority_code "
-            f"FROM read_csv('{path}', all_varchar = true, header = true)"
+            f"FROM read_csv({path}, all_varchar = true, header = true)"
         )
     else:
         con.execute("CREATE OR REPLACE TABLE ref_lsoa_la (lsoa_code VARCHAR, local_authority_code VARCHAR)")
