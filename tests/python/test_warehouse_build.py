@@ -4,13 +4,14 @@ quarantines exactly what the fault injector broke, and every file reconciles.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from carecensus.dbt_runner import build_warehouse
+from carecensus.dbt_runner import build_warehouse, run_dbt
 from carecensus.faults import inject_faults, read_manifest
 
 FAULT_SEED = 7
@@ -101,3 +102,33 @@ def test_quarantine_lists_rows_by_reason(faulty: tuple[duckdb.DuckDBPyConnection
     assert set(by_reason) >= {"unparseable_date", "unknown_code", "overlapping_episode",
                               "conflicting_episode_rows", "missing_column", "year_code_mismatch",
                               "empty_file", "duplicate_child_row", "truncated_last_line"}
+
+
+def test_a_build_over_no_rows_passes_and_its_empty_tables_fail_not_empty(
+        default_census_dir: Path, tmp_path: Path) -> None:
+    """`dbt build --empty` (every ref and source read as empty) runs every model, contract, unit
+    test and data test, and passes: the tests that want rows check nothing then
+    (census_rows_expected). The same not_empty tests, run without --empty over the empty tables
+    it left, fail."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    results = tmp_path / "target" / "run_results.json"
+
+    def statuses(*arguments: str) -> tuple[int, dict[str, str]]:
+        done = run_dbt(arguments, raw=default_census_dir, warehouse=warehouse, work=tmp_path,
+                       capture=True)
+        found = json.loads(results.read_text())["results"]
+        return done.returncode, {r["unique_id"]: r["status"] for r in found}
+
+    code, built = statuses("build", "--empty")
+    assert code == 0, built
+    wanting_rows = [node for node in built
+                    if node.startswith("test.") and (".not_empty_" in node
+                                                     or "every_expected_year" in node)]
+    assert len(wanting_rows) > 10
+    assert {built[node] for node in wanting_rows} == {"pass"}
+    assert sum(node.startswith("model.") for node in built) > 80
+    code, tested = statuses("test", "--select", "test_name:not_empty")
+    tests = {node: status for node, status in tested.items() if node.startswith("test.")}
+    assert code != 0
+    # every one fails: at error severity, or warn for the staging and folded models
+    assert len(tests) > 10 and set(tests.values()) == {"fail", "warn"}, tests
