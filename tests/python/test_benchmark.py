@@ -424,6 +424,7 @@ class _FakeStages:
         self.params: dict[str, dict[str, Any]] = {}
         self.stop_at, self.fail_at = stop_at, fail_at
         self.built_warehouse_at_history: bool | None = None
+        self.published_at_replay: bool | None = None  # serving file or Parquet still there
         fake = self
 
         def ran(name: str) -> Sample:
@@ -444,6 +445,12 @@ class _FakeStages:
                 for year in ("202223", "202324"):
                     (Path(params["out"]) / "cla" / year).mkdir(parents=True, exist_ok=True)
                 return sample, {"rows": 10}
+            if stage == "publish":
+                Path(params["serving"]).write_bytes(b"serving")
+                Path(params["parquet"]).mkdir()
+            if stage == "raw-duckdb":
+                fake.published_at_replay = ((run_dir / "serving.duckdb").exists()
+                                            or (run_dir / "parquet").exists())
             return sample, {"seconds": 0.5}
 
         def dbt(self_: Any, name: str, arguments: Any, run_dir: Path, raw: Path,
@@ -558,6 +565,17 @@ def test_the_builds_warehouse_goes_before_the_incremental_stage_unless_kept(
     assert stages.built_warehouse_at_history is False
     _one_run(tmp_path, resume=False, keep=True)
     assert stages.built_warehouse_at_history is True
+
+
+def test_the_serving_file_and_parquet_go_after_the_docs_unless_kept(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nothing after the docs reads them: the replay has their room (29.7 GB at scale 100)."""
+    stages = _FakeStages(monkeypatch)
+    _one_run(tmp_path, resume=False, skip_incremental=True)
+    assert stages.calls.index(bm.DOCS) < stages.calls.index(bm.RAW_DUCKDB)
+    assert stages.published_at_replay is False
+    _one_run(tmp_path, resume=False, skip_incremental=True, keep=True)
+    assert stages.published_at_replay is True
 
 
 def test_the_main_job_can_run_the_raw_suites_first(tmp_path: Path,
