@@ -229,9 +229,11 @@
     {%- endfor -%}
     {%- for source in graph.sources.values() | sort(attribute='unique_id') -%}
         {%- do parts.append(source.unique_id ~ ':' ~ tojson(source.columns)) -%}
-        {#- not where the raw folder is (raw_dir): the files' fingerprints say what they hold -#}
+        {#- not where the raw folder is (raw_dir, and raw_dir_in_sql, the same as SQL puts it):
+            the files' fingerprints say what they hold -#}
         {%- for meta in (source.meta, source.source_meta) -%}
-            {%- for key, value in (meta or {}).items() | sort(attribute='0') if key != 'raw_dir' -%}
+            {%- for key, value in (meta or {}).items() | sort(attribute='0')
+                if key not in ('raw_dir', 'raw_dir_in_sql') -%}
                 {%- do parts.append(key ~ '=' ~ tojson(value)) -%}
             {%- endfor -%}
         {%- endfor -%}
