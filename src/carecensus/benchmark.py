@@ -1298,8 +1298,9 @@ class _Scale:
         if not record.done(MODELS_SERIAL):
             samples[MODELS_SERIAL] = self._models_serial(run_dir, raw, warehouse, spill)
             record.save()
-        if not self.options.keep and record.done(*on_warehouse):
-            # room for the incremental stage's warehouse (tens of GB at scale 100)
+        if not self.options.keep:
+            # room for the incremental stage's warehouse (tens of GB at scale 100), even when a
+            # stage on this one did not run: --resume builds it again (untimed) for that stage
             warehouse.unlink(missing_ok=True)
 
         self._incremental(record, run_dir, raw, manifest)

@@ -565,6 +565,14 @@ def test_the_builds_warehouse_goes_before_the_incremental_stage_unless_kept(
     assert stages.built_warehouse_at_history is False
     _one_run(tmp_path, resume=False, keep=True)
     assert stages.built_warehouse_at_history is True
+    # also when a stage on it did not run (at scale 100 the serial run, for lack of disk): the
+    # incremental stage gets the room, and a resumed run builds the warehouse again for it
+    stages = _FakeStages(monkeypatch, fail_at=bm.MODELS_SERIAL)
+    _one_run(tmp_path, resume=False)
+    assert stages.built_warehouse_at_history is False
+    stages.calls.clear()
+    _one_run(tmp_path, resume=True)
+    assert stages.calls == ["dbt build again for its warehouse (untimed)", bm.MODELS_SERIAL]
 
 
 def test_the_serving_file_and_parquet_go_after_the_docs_unless_kept(
