@@ -1025,10 +1025,15 @@ def spill_bytes(build: Sample | None, warehouse_bytes: int) -> int:
     return max(0, build.peak_disk - warehouse_bytes)
 
 
-def rewrite_bytes(warehouse_bytes: int, spill: int) -> int:
-    """Free disk a stage needs to write every table of a warehouse again inside it: the file's
-    growth (the new copies beside the old until their space is reused), the spill, a margin."""
-    return int(warehouse_bytes * (FULL_REBUILD_GROWTH - 1) + spill + DISK_MARGIN_BYTES)
+def rewrite_bytes(warehouse_bytes: int, spill: int, file_bytes: int | None = None) -> int:
+    """Free disk a stage needs to write every table of a warehouse (``warehouse_bytes`` as built)
+    again inside it: the file's growth (the new copies beside the old until their space is
+    reused), less what an earlier rewrite grew the file by already (``file_bytes``, its size
+    now: DuckDB reuses the free blocks inside its file; at scale 1 three replays in a row left a
+    378 MB warehouse at 487, 445 and 486 MB), the spill, a margin."""
+    grown = 0 if file_bytes is None else max(0, file_bytes - warehouse_bytes)
+    growth = max(0, int(warehouse_bytes * (FULL_REBUILD_GROWTH - 1)) - grown)
+    return growth + spill + DISK_MARGIN_BYTES
 
 
 def free_disk(path: Path) -> int:
@@ -1296,7 +1301,8 @@ class _Scale:
             samples[RAW_DUCKDB] = self._replay(run_dir, warehouse, manifest, spill)
             record.save()
         if not record.done(MODELS_SERIAL):
-            samples[MODELS_SERIAL] = self._models_serial(run_dir, raw, warehouse, spill)
+            samples[MODELS_SERIAL] = self._models_serial(
+                run_dir, raw, warehouse, record.facts.get("warehouse_bytes", 0), spill)
             record.save()
         if not self.options.keep:
             # room for the incremental stage's warehouse (tens of GB at scale 100), even when a
@@ -1341,13 +1347,14 @@ class _Scale:
         return Sample(float(data["seconds"]), sample.peak_rss, sample.peak_tree, note=note,
                       peak_disk=sample.peak_disk)
 
-    def _models_serial(self, run_dir: Path, raw: Path, warehouse: Path, spill: int) -> Sample:
+    def _models_serial(self, run_dir: Path, raw: Path, warehouse: Path, built: int,
+                       spill: int) -> Sample:
         """The models again, one at a time, over the built warehouse: what the replay does, but
         through dbt (``--full-refresh``: incremental models rebuilt whole, as replayed). It
         writes every table again inside the warehouse, so it needs the room an in-place replay
-        needs."""
+        needs, less what an in-place replay grew the file by (``built``: its size as built)."""
         size, free = warehouse.stat().st_size, free_disk(run_dir)
-        needed = rewrite_bytes(size, spill)
+        needed = rewrite_bytes(built or size, spill, size)
         if free < needed:
             return Sample.missing(f"{_memory(free)} free disk; it writes every table of the "
                                   f"built warehouse again and needs about {_memory(needed)} "

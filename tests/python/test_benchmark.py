@@ -419,7 +419,7 @@ class _FakeStages:
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch, stop_at: str | None = None,
                  fail_at: str | None = None, free: int = 1000 * GB,
-                 build_disk: int | None = None) -> None:
+                 build_disk: int | None = None, replay_grows: int = 0) -> None:
         self.calls: list[str] = []
         self.params: dict[str, dict[str, Any]] = {}
         self.stop_at, self.fail_at = stop_at, fail_at
@@ -451,6 +451,9 @@ class _FakeStages:
             if stage == "raw-duckdb":
                 fake.published_at_replay = ((run_dir / "serving.duckdb").exists()
                                             or (run_dir / "parquet").exists())
+                if params["in_place"] and replay_grows:
+                    with open(params["warehouse"], "r+b") as f:
+                        f.truncate(BUILT_SIZE + replay_grows)
             return sample, {"seconds": 0.5}
 
         def dbt(self_: Any, name: str, arguments: Any, run_dir: Path, raw: Path,
@@ -643,6 +646,24 @@ def test_the_disk_decides_how_the_replay_and_the_incremental_stage_run(
         assert "free disk" in (run[bm.INCREMENTAL].reason or "")
         spill = "5.00 GB for DuckDB's spill" if build_disk else "0 MB for DuckDB's spill"
         assert spill in (run[bm.INCREMENTAL].reason or "")
+
+
+def test_the_serial_run_counts_the_room_an_in_place_replay_left_inside_the_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """15 GB free: the replay goes in place (10 GB needed) and grows the 10 GB file to 18 GB. The
+    serial run's rewrite reuses those 8 GB inside the file: it needs the 2 GB margin, not 0.8
+    times 18 GB and 2 GB (16.4 GB), which refused it at scale 100."""
+    stages = _FakeStages(monkeypatch, free=15 * GB, replay_grows=8 * GB)
+    _one_run(tmp_path, resume=False)
+    assert stages.params[bm.RAW_DUCKDB]["in_place"] is True
+    assert bm.MODELS_SERIAL in stages.calls
+
+
+def test_rewrite_bytes_counts_what_an_earlier_rewrite_grew_the_file_by() -> None:
+    assert bm.rewrite_bytes(10 * GB, 0) == 10 * GB  # 0.8 times 10 GB, and a 2 GB margin
+    assert bm.rewrite_bytes(10 * GB, 0, 10 * GB) == 10 * GB  # as built: the same
+    assert bm.rewrite_bytes(10 * GB, 5 * GB, 13 * GB) == 12 * GB  # 5 GB growth left, 5 GB spill
+    assert bm.rewrite_bytes(10 * GB, 0, 18 * GB) == 2 * GB  # grown to 1.8 times already
 
 
 def test_a_resumed_run_takes_the_builds_spill_from_its_record(
