@@ -85,8 +85,9 @@
     A value from outside the SQL (a path, the key salt, a partition value, a label, a seed value,
     a description) as a string literal of the adapter's SQL: single quotes doubled (standard SQL,
     DuckDB); on Spark, whose literals take backslash escapes ('it''s' there reads as 'its'),
-    backslashes and single quotes escaped with a backslash. The one way this project quotes text
-    into SQL.
+    backslashes and single quotes escaped with a backslash. The one way this project quotes a
+    value from outside into an SQL string (names it writes itself, such as column names and
+    table paths, are put in quotes as they are).
 #}
 {% macro census_string_literal(value) -%}
     {{ return(adapter.dispatch('census_string_literal', 'welsh_care_census')(value | string)) }}

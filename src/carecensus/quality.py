@@ -51,7 +51,7 @@ import yaml
 
 from carecensus import published
 from carecensus.paths import PROJECT_DIR, SEEDS_DIR
-from carecensus.sql import literal
+from carecensus.sql import identifier, literal
 
 __all__ = [
     "DEFAULT_OUT_DIR",
@@ -615,17 +615,13 @@ def _discover(raw_dir: Path, contract: Sequence[ContractTable]) -> list[_RawFile
     return files
 
 
-def _quoted(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _load_table(con: _Connection, table: ContractTable, files: Sequence[_RawFile]) -> None:
     readable = [f for f in files if f.present and f.header]
     select: list[str] = []
     for column in table.columns:
         present = any(column.name in f.header for f in readable)
-        value = f"nullif(trim({_quoted(column.name)}), '')" if present else "cast(null as varchar)"
-        select.append(f"{value} as {_quoted(column.name)}")
+        value = f"nullif(trim({identifier(column.name)}), '')" if present else "cast(null as varchar)"
+        select.append(f"{value} as {identifier(column.name)}")
     if readable:
         paths = ", ".join(literal(str(f.path)) for f in readable)
         source = (
@@ -645,17 +641,17 @@ def _load_table(con: _Connection, table: ContractTable, files: Sequence[_RawFile
     """)
     derived: list[str] = []
     for column in table.columns:
-        name = _quoted(column.name)
+        name = identifier(column.name)
         if column.format == "date":
             parsed = f"try_strptime({name}, '%Y-%m-%d')"
             derived.append(f"case when {name} is not null and {parsed} is null then {name} end "
-                           f"as {_quoted(column.name + '__unparseable')}")
+                           f"as {identifier(column.name + '__unparseable')}")
             derived.append(f"date_diff('day', cast({parsed} as date), census_date) "
-                           f"as {_quoted(column.name + '__days_before_census_date')}")
+                           f"as {identifier(column.name + '__days_before_census_date')}")
         elif column.format in ("integer", "signed_integer", "decimal"):
             target = "double" if column.format == "decimal" else "bigint"
             derived.append(f"case when {name} is not null and try_cast({name} as {target}) is null "
-                           f"then {name} end as {_quoted(column.name + '__unparseable')}")
+                           f"then {name} end as {identifier(column.name + '__unparseable')}")
     con.execute(f"""
         create table {table.table} as
         with located as (
@@ -673,9 +669,9 @@ def _load_table(con: _Connection, table: ContractTable, files: Sequence[_RawFile
             con.execute(f"""
                 create table {table.table}__{column.name.lower()} as
                 select source_file, source_row_number, "LOCAL_AUTHORITY_CODE", folder_year_code,
-                    trim(unnest(string_split({_quoted(column.name)}, '|'))) as code
+                    trim(unnest(string_split({identifier(column.name)}, '|'))) as code
                 from {table.table}
-                where {_quoted(column.name)} is not null
+                where {identifier(column.name)} is not null
             """)
 
 

@@ -419,7 +419,8 @@ class _FakeStages:
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch, stop_at: str | None = None,
                  fail_at: str | None = None, free: int = 1000 * GB,
-                 build_disk: int | None = None, replay_grows: int = 0) -> None:
+                 build_disk: int | None = None, replay_grows: int = 0,
+                 replay_disk: int | None = None) -> None:
         self.calls: list[str] = []
         self.params: dict[str, dict[str, Any]] = {}
         self.stop_at, self.fail_at = stop_at, fail_at
@@ -435,7 +436,8 @@ class _FakeStages:
             if name == fake.fail_at:
                 fake.fail_at = None
                 return Sample(None, reason="failed")
-            return Sample(1.0, peak_disk=build_disk if name == bm.BUILD else None)
+            return Sample(1.0, peak_disk={bm.BUILD: build_disk,
+                                          bm.RAW_DUCKDB: replay_disk}.get(name))
 
         def run_stage(self_: Any, name: str, stage: str, run_dir: Path,
                       **params: Any) -> tuple[Sample, dict[str, Any]]:
@@ -447,7 +449,7 @@ class _FakeStages:
                 return sample, {"rows": 10}
             if stage == "publish":
                 Path(params["serving"]).write_bytes(b"serving")
-                Path(params["parquet"]).mkdir()
+                Path(params["parquet"]).mkdir(exist_ok=True)
             if stage == "raw-duckdb":
                 fake.published_at_replay = ((run_dir / "serving.duckdb").exists()
                                             or (run_dir / "parquet").exists())
@@ -648,15 +650,25 @@ def test_the_disk_decides_how_the_replay_and_the_incremental_stage_run(
         assert spill in (run[bm.INCREMENTAL].reason or "")
 
 
-def test_the_serial_run_counts_the_room_an_in_place_replay_left_inside_the_file(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(("replay_disk", "serial"), [
+    (None, "run"),  # no spill known: the 2 GB margin
+    (18 * GB, "run"),  # the replay spilled 10 GB beyond its 8 GB growth: 12 GB needed
+    (22 * GB, "not run"),  # 14 GB: 16 GB needed
+])
+def test_the_serial_run_counts_the_room_and_the_spill_of_an_in_place_replay(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, replay_disk: int | None,
+        serial: str) -> None:
     """15 GB free: the replay goes in place (10 GB needed) and grows the 10 GB file to 18 GB. The
-    serial run's rewrite reuses those 8 GB inside the file: it needs the 2 GB margin, not 0.8
-    times 18 GB and 2 GB (16.4 GB), which refused it at scale 100."""
-    stages = _FakeStages(monkeypatch, free=15 * GB, replay_grows=8 * GB)
-    _one_run(tmp_path, resume=False)
+    serial run's rewrite reuses those 8 GB inside the file, so it needs its spill and the 2 GB
+    margin, not 0.8 times 18 GB and 2 GB (16.4 GB), which refused it at scale 100; its spill is
+    the replay's when larger than the build's (at scale 100, about 19 GB against 7.86 GB)."""
+    stages = _FakeStages(monkeypatch, free=15 * GB, replay_grows=8 * GB, replay_disk=replay_disk)
+    scale = _one_run(tmp_path, resume=False)
     assert stages.params[bm.RAW_DUCKDB]["in_place"] is True
-    assert bm.MODELS_SERIAL in stages.calls
+    assert (bm.MODELS_SERIAL in stages.calls) is (serial == "run")
+    if serial == "not run":
+        reason = scale.result.runs[0][bm.MODELS_SERIAL].reason or ""
+        assert "14.00 GB of it for DuckDB's spill" in reason, reason
 
 
 def test_rewrite_bytes_counts_what_an_earlier_rewrite_grew_the_file_by() -> None:

@@ -123,7 +123,7 @@ def test_a_raw_folder_and_key_salt_with_apostrophes_load(
         inventory = next((tmp_path / "target" / "run").rglob("base_census_extract__files.sql"))
         return int(loaded[0][0]), child_keys, inventory.read_text()
 
-    loaded, child_keys, inventory = build()
+    loaded, child_keys, _ = build()
     assert loaded == rows
     assert child_keys and child_keys <= keys
     touched = next(raw.glob("cla/*/adoption.csv"))
