@@ -11,7 +11,7 @@
 {% macro census_person_key(alf_pe, child_key) -%}
     case
         when {{ alf_pe }} is not null
-            then {{ census_surrogate_key([census_string_literal(census_key_salt()), "'alf_pe'", alf_pe]) }}
+            then {{ census_surrogate_key([census_key_salt_literal(), "'alf_pe'", alf_pe]) }}
         else {{ census_surrogate_key(["'child'", child_key]) }}
     end
 {%- endmacro %}

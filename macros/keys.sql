@@ -8,8 +8,13 @@
     {{ return(env_var('CENSUS_KEY_SALT', 'welsh-care-census-default-salt')) }}
 {%- endmacro %}
 
+{# The salt as a string literal of the SQL: the one place keys take it from. #}
+{% macro census_key_salt_literal() -%}
+    {{ return(census_string_literal(census_key_salt())) }}
+{%- endmacro %}
+
 {% macro census_child_key(local_authority_code, child_id) -%}
-    {{ census_hash(dbt.concat([census_string_literal(census_key_salt()), "'|'", local_authority_code, "'|'", child_id])) }}
+    {{ census_hash(dbt.concat([census_key_salt_literal(), "'|'", local_authority_code, "'|'", child_id])) }}
 {%- endmacro %}
 
 {# Any other surrogate key: a hash of the given expressions, separated so that ('a', 'bc') <> ('ab', 'c'). #}

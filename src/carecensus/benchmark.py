@@ -1302,13 +1302,9 @@ class _Scale:
             samples[RAW_DUCKDB] = self._replay(run_dir, warehouse, manifest, spill)
             record.save()
         if not record.done(MODELS_SERIAL):
-            built = record.facts.get("warehouse_bytes", 0)
-            grown = warehouse.stat().st_size - built if warehouse.exists() else 0
-            if grown > 0:
-                # an in-place replay grew the file: its own spill (its peak disk beyond that
-                # growth; about 19 GB at scale 100, the build's 7.86 GB) if the larger
-                spill = max(spill, spill_bytes(samples.get(RAW_DUCKDB), grown))
-            samples[MODELS_SERIAL] = self._models_serial(run_dir, raw, warehouse, built, spill)
+            samples[MODELS_SERIAL] = self._models_serial(
+                run_dir, raw, warehouse, record.facts.get("warehouse_bytes", 0), spill,
+                samples.get(RAW_DUCKDB))
             record.save()
         if not self.options.keep:
             # room for the incremental stage's warehouse (tens of GB at scale 100), even when a
@@ -1354,13 +1350,18 @@ class _Scale:
                       peak_disk=sample.peak_disk)
 
     def _models_serial(self, run_dir: Path, raw: Path, warehouse: Path, built: int,
-                       spill: int) -> Sample:
+                       spill: int, replayed: Sample | None) -> Sample:
         """The models again, one at a time, over the built warehouse: what the replay does, but
         through dbt (``--full-refresh``: incremental models rebuilt whole, as replayed). It
         writes every table again inside the warehouse, so it needs the room an in-place replay
-        needs, less what an in-place replay grew the file by (``built``: its size as built)."""
+        needs, less what an in-place replay grew the file by (``built``: its size as built), and
+        that replay's own spill (its peak disk beyond that growth; about 19 GB at scale 100,
+        against the build's 7.86 GB) when larger than ``spill``."""
         size, free = warehouse.stat().st_size, free_disk(run_dir)
-        needed = rewrite_bytes(built or size, spill, size)
+        built = built or size
+        if size > built:
+            spill = max(spill, spill_bytes(replayed, size - built))
+        needed = rewrite_bytes(built, spill, size)
         if free < needed:
             return Sample.missing(f"{_memory(free)} free disk; it writes every table of the "
                                   f"built warehouse again and needs about {_memory(needed)} "

@@ -17,6 +17,7 @@ import duckdb
 import pytest
 
 from carecensus.dbt_runner import run_dbt
+from carecensus.sql import literal
 
 FILES: dict[str, bytes] = {
     "plain": b"A,B\n1,2\n3,4\n",
@@ -130,5 +131,4 @@ def test_a_raw_folder_and_key_salt_with_apostrophes_load(
     os.utime(touched, (touched.stat().st_atime, touched.stat().st_mtime + 60))
     loaded, _, inventory = build()
     assert loaded == rows
-    escaped = touched.as_posix().replace("'", "''")
-    assert f"read_blob(['{escaped}'])" in inventory
+    assert f"read_blob([{literal(touched.as_posix())}])" in inventory

@@ -99,9 +99,9 @@ best_match as (
 
 final as (
     select
-        {{ census_surrogate_key([census_string_literal(census_key_salt()), 'pupils.irn', 'pupils.year_code']) }}
+        {{ census_surrogate_key([census_key_salt_literal(), 'pupils.irn', 'pupils.year_code']) }}
             as pupil_year_key,
-        {{ census_surrogate_key([census_string_literal(census_key_salt()), "'irn'", 'pupils.irn']) }} as pupil_key,
+        {{ census_surrogate_key([census_key_salt_literal(), "'irn'", 'pupils.irn']) }} as pupil_key,
         best_match.crcs_key,
         best_match.child_key,
         coalesce(
