@@ -1026,14 +1026,17 @@ def spill_bytes(build: Sample | None, warehouse_bytes: int) -> int:
     return max(0, build.peak_disk - warehouse_bytes)
 
 
-def rewrite_bytes(warehouse_bytes: int, spill: int, file_bytes: int | None = None) -> int:
+def rewrite_bytes(warehouse_bytes: int, spill: int, file_bytes: int | None = None, *,
+                  rewritten: bool = False) -> int:
     """Free disk a stage needs to write every table of a warehouse (``warehouse_bytes`` as built)
     again inside it: the file's growth (the new copies beside the old until their space is
-    reused), less what an earlier rewrite grew the file by already (``file_bytes``, its size
-    now: DuckDB reuses the free blocks inside its file; at scale 1 three replays in a row left a
-    378 MB warehouse at 487, 445 and 486 MB), the spill, a margin."""
+    reused), the spill, a margin. DuckDB reuses the free blocks inside its file: at scale 1 three
+    replays in a row left a 378 MB warehouse at 487, 445 and 486 MB. So the growth is less what an
+    earlier, stopped rewrite grew the file by already (``file_bytes``, its size now), and none
+    once a whole rewrite has gone through the file (``rewritten``): the next one stays within that
+    one's high-water mark."""
     grown = 0 if file_bytes is None else max(0, file_bytes - warehouse_bytes)
-    growth = max(0, int(warehouse_bytes * (FULL_REBUILD_GROWTH - 1)) - grown)
+    growth = 0 if rewritten else max(0, int(warehouse_bytes * (FULL_REBUILD_GROWTH - 1)) - grown)
     return growth + spill + DISK_MARGIN_BYTES
 
 
@@ -1299,7 +1302,8 @@ class _Scale:
             shutil.rmtree(run_dir / "parquet", ignore_errors=True)
         spill = spill_bytes(samples.get(BUILD), record.facts.get("warehouse_bytes", 0))
         if not record.done(RAW_DUCKDB):
-            samples[RAW_DUCKDB] = self._replay(run_dir, warehouse, manifest, spill)
+            samples[RAW_DUCKDB] = self._replay(run_dir, warehouse, manifest, spill,
+                                               record.facts.get("warehouse_bytes", 0))
             record.save()
         if not record.done(MODELS_SERIAL):
             samples[MODELS_SERIAL] = self._models_serial(
@@ -1323,16 +1327,18 @@ class _Scale:
     def _note(self, text: str) -> None:
         self.result.note = f"{self.result.note}; {text}" if self.result.note else text
 
-    def _replay(self, run_dir: Path, warehouse: Path, manifest: Path, spill: int) -> Sample:
+    def _replay(self, run_dir: Path, warehouse: Path, manifest: Path, spill: int,
+                built: int) -> Sample:
         """The model SQL straight into DuckDB: into a copy of the built warehouse, or into the
         warehouse itself when the disk has no room for a copy. The replay writes every table
         again from the same SQL, so a stage after it (the serial run, which rebuilds every model;
-        or one that --resume runs again) reads the same rows."""
+        or one that --resume runs again) reads the same rows. In place, it needs less what a
+        replay stopped earlier grew the file by (``built``: its size as built)."""
         shutil.rmtree(run_dir / "replay", ignore_errors=True)  # not to count a stopped copy
         size, free = warehouse.stat().st_size, free_disk(run_dir)
-        # the copy, its growth while each table is written again beside the old one, and spill
-        needed = size + rewrite_bytes(size, spill)
-        growth = rewrite_bytes(size, spill)
+        # into the file: its growth while each table is written again beside the old one, spill
+        growth = rewrite_bytes(built or size, spill, size)
+        needed = size + growth  # a copy of the file as it is now, and the same growth in it
         if free < growth:
             return Sample.missing(f"{_memory(free)} free disk; the replay needs about "
                                   f"{_memory(growth)} even into the built warehouse (with "
@@ -1354,14 +1360,17 @@ class _Scale:
         """The models again, one at a time, over the built warehouse: what the replay does, but
         through dbt (``--full-refresh``: incremental models rebuilt whole, as replayed). It
         writes every table again inside the warehouse, so it needs the room an in-place replay
-        needs, less what an in-place replay grew the file by (``built``: its size as built), and
-        that replay's own spill (its peak disk beyond that growth; about 19 GB at scale 100,
-        against the build's 7.86 GB) when larger than ``spill``."""
+        needs; after an in-place replay went through (the file grew beyond ``built``, its size as
+        built), no growth: the file's high-water mark is reached. Its spill is that replay's own
+        (its peak disk beyond the growth; about 19 GB at scale 100, against the build's 7.86 GB)
+        when larger than ``spill``."""
         size, free = warehouse.stat().st_size, free_disk(run_dir)
         built = built or size
+        # a replay that went through and grew the file wrote into it, not into a copy
+        rewritten = replayed is not None and replayed.value is not None and size > built
         if size > built:
             spill = max(spill, spill_bytes(replayed, size - built))
-        needed = rewrite_bytes(built, spill, size)
+        needed = rewrite_bytes(built, spill, size, rewritten=rewritten)
         if free < needed:
             return Sample.missing(f"{_memory(free)} free disk; it writes every table of the "
                                   f"built warehouse again and needs about {_memory(needed)} "

@@ -650,19 +650,24 @@ def test_the_disk_decides_how_the_replay_and_the_incremental_stage_run(
         assert spill in (run[bm.INCREMENTAL].reason or "")
 
 
-@pytest.mark.parametrize(("replay_disk", "serial"), [
-    (None, "run"),  # no spill known: the 2 GB margin
-    (18 * GB, "run"),  # the replay spilled 10 GB beyond its 8 GB growth: 12 GB needed
-    (22 * GB, "not run"),  # 14 GB: 16 GB needed
+@pytest.mark.parametrize(("replay_grows", "replay_disk", "serial"), [
+    (8 * GB, None, "run"),  # no spill known: the 2 GB margin
+    (8 * GB, 18 * GB, "run"),  # the replay spilled 10 GB beyond its 8 GB growth: 12 GB needed
+    (8 * GB, 22 * GB, "not run"),  # 14 GB: 16 GB needed
+    # grown by less than the 1.8 times foreseen (scale 100: 1.46 times), and 11 GB of spill: the
+    # file's high-water mark is reached all the same, so 13 GB, not 13 GB and 3.4 GB of growth
+    (4.6 * GB, 15.6 * GB, "run"),
 ])
 def test_the_serial_run_counts_the_room_and_the_spill_of_an_in_place_replay(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, replay_disk: int | None,
-        serial: str) -> None:
-    """15 GB free: the replay goes in place (10 GB needed) and grows the 10 GB file to 18 GB. The
-    serial run's rewrite reuses those 8 GB inside the file, so it needs its spill and the 2 GB
-    margin, not 0.8 times 18 GB and 2 GB (16.4 GB), which refused it at scale 100; its spill is
-    the replay's when larger than the build's (at scale 100, about 19 GB against 7.86 GB)."""
-    stages = _FakeStages(monkeypatch, free=15 * GB, replay_grows=8 * GB, replay_disk=replay_disk)
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, replay_grows: float,
+        replay_disk: int | None, serial: str) -> None:
+    """15 GB free: the replay goes in place (10 GB needed) and grows the 10 GB file. The serial
+    run's rewrite reuses the free blocks the replay left inside the file, so it needs its spill
+    and the 2 GB margin, not 0.8 times the file and 2 GB (16.4 GB at 18 GB), which refused it at
+    scale 100; its spill is the replay's when larger than the build's (at scale 100, about 19 GB
+    against 7.86 GB)."""
+    stages = _FakeStages(monkeypatch, free=15 * GB, replay_grows=int(replay_grows),
+                         replay_disk=replay_disk)
     scale = _one_run(tmp_path, resume=False)
     assert stages.params[bm.RAW_DUCKDB]["in_place"] is True
     assert (bm.MODELS_SERIAL in stages.calls) is (serial == "run")
@@ -671,11 +676,39 @@ def test_the_serial_run_counts_the_room_and_the_spill_of_an_in_place_replay(
         assert "14.00 GB of it for DuckDB's spill" in reason, reason
 
 
+def test_a_serial_run_after_a_replay_into_a_copy_counts_the_whole_growth(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The replay went into a copy, so the built 10 GB file did not grow: the serial run then
+    needs 0.8 times it and the margin, 10 GB, which a 9 GB disk lacks."""
+    monkeypatch.setattr(bm._Scale, "_replay", lambda *args: Sample(1.0))
+    stages = _FakeStages(monkeypatch, free=9 * GB)
+    scale = _one_run(tmp_path, resume=False)
+    assert bm.MODELS_SERIAL not in stages.calls
+    assert "about 10.00 GB" in (scale.result.runs[0][bm.MODELS_SERIAL].reason or "")
+
+
+def test_a_replay_resumed_in_place_counts_what_its_stopped_start_grew_the_file_by(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The replay stops after growing the 10 GB file by 3 GB; resumed with 7.5 GB free, it asks
+    for the 5 GB of growth left and the margin (7 GB), not 8 GB and the margin (10 GB)."""
+    _FakeStages(monkeypatch, stop_at=bm.RAW_DUCKDB)
+    with pytest.raises(_Stopped):
+        _one_run(tmp_path, resume=False)
+    with open(tmp_path / "work" / "scale-1" / "run-1" / "warehouse.duckdb", "r+b") as f:
+        f.truncate(BUILT_SIZE + 3 * GB)
+    stages = _FakeStages(monkeypatch, free=int(7.5 * GB))
+    _one_run(tmp_path, resume=True)
+    assert bm.BUILD not in stages.calls
+    assert stages.params[bm.RAW_DUCKDB]["in_place"] is True
+
+
 def test_rewrite_bytes_counts_what_an_earlier_rewrite_grew_the_file_by() -> None:
     assert bm.rewrite_bytes(10 * GB, 0) == 10 * GB  # 0.8 times 10 GB, and a 2 GB margin
     assert bm.rewrite_bytes(10 * GB, 0, 10 * GB) == 10 * GB  # as built: the same
     assert bm.rewrite_bytes(10 * GB, 5 * GB, 13 * GB) == 12 * GB  # 5 GB growth left, 5 GB spill
     assert bm.rewrite_bytes(10 * GB, 0, 18 * GB) == 2 * GB  # grown to 1.8 times already
+    # a whole rewrite went through the file: the next stays within its high-water mark
+    assert bm.rewrite_bytes(10 * GB, 5 * GB, 13 * GB, rewritten=True) == 7 * GB
 
 
 def test_a_resumed_run_takes_the_builds_spill_from_its_record(
