@@ -1300,15 +1300,14 @@ class _Scale:
             # scale 100) goes to the replay's and the serial run's rewrite of the warehouse
             (run_dir / "serving.duckdb").unlink(missing_ok=True)
             shutil.rmtree(run_dir / "parquet", ignore_errors=True)
-        spill = spill_bytes(samples.get(BUILD), record.facts.get("warehouse_bytes", 0))
+        built = record.facts.get("warehouse_bytes", 0)  # the warehouse's size as built
+        spill = spill_bytes(samples.get(BUILD), built)
         if not record.done(RAW_DUCKDB):
-            samples[RAW_DUCKDB] = self._replay(run_dir, warehouse, manifest, spill,
-                                               record.facts.get("warehouse_bytes", 0))
+            samples[RAW_DUCKDB] = self._replay(run_dir, warehouse, manifest, spill, built)
             record.save()
         if not record.done(MODELS_SERIAL):
-            samples[MODELS_SERIAL] = self._models_serial(
-                run_dir, raw, warehouse, record.facts.get("warehouse_bytes", 0), spill,
-                samples.get(RAW_DUCKDB))
+            samples[MODELS_SERIAL] = self._models_serial(run_dir, raw, warehouse, built, spill,
+                                                         samples.get(RAW_DUCKDB))
             record.save()
         if not self.options.keep:
             # room for the incremental stage's warehouse (tens of GB at scale 100), even when a
