@@ -7,6 +7,7 @@ import json
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ import pytest
 
 from carecensus import benchmark as bm
 from carecensus.benchmark import Sample, ScaleResult, Spread
+from carecensus.paths import PROJECT_DIR
 
 CARECENSUS = Path(sys.executable).with_name("carecensus")
 
@@ -313,7 +315,7 @@ def test_profile_settings_render_environment_variables_as_dbt_does() -> None:
     with pytest.raises(KeyError, match="SPILL"):
         bm.duckdb_settings(outputs, {})
     # the project's own profile renders to plain values
-    project = bm.profile_outputs((bm.PROJECT_DIR / "profiles.yml").read_text())
+    project = bm.profile_outputs((PROJECT_DIR / "profiles.yml").read_text())
     assert bm.duckdb_settings(project, {})["memory_limit"] == "4GB"
     assert bm.dbt_threads(project, {}) == "2"
     assert bm.dbt_threads(project, {"CENSUS_DBT_THREADS": "4"}) == "4"
@@ -370,7 +372,7 @@ def test_tree_peak_reads_pss_only_when_the_rss_sum_grows(monkeypatch: pytest.Mon
     monkeypatch.setattr(bm, "_tree_pids", lambda root: {root})
     monkeypatch.setattr(bm, "_resident_memory", lambda pid: next(rss))
     monkeypatch.setattr(bm, "_process_memory", proportional)
-    monkeypatch.setattr(bm.time, "perf_counter", lambda: next(clock))
+    monkeypatch.setattr(time, "perf_counter", lambda: next(clock))
     tree = bm.TreePeak(spacing=9.0)
     assert tree.sample(1) == 80  # RSS 100, the first: read (in no time)
     assert tree.sample(1) == 80  # RSS 100, not above 100: no read

@@ -14,6 +14,7 @@ import pytest
 
 from carecensus import dbt_runner
 from carecensus.dbt_runner import DOCS_AFTER_BUILD, DOCS_FAILED, PRODUCTION_BUILD, build_then_docs
+from carecensus.paths import PROJECT_DIR
 
 
 @dataclass
@@ -79,7 +80,7 @@ def test_build_then_docs_on_one_parsed_manifest(runner: type[FakeRunner], tmp_pa
     assert runner.manifest_at_build_end == "the build's id"
     assert all("--project-dir" in args for args, _ in runner.calls)
     parse = runner.calls[0][0]
-    assert parse[parse.index("--profiles-dir") + 1] == str(dbt_runner.PROJECT_DIR)
+    assert parse[parse.index("--profiles-dir") + 1] == str(PROJECT_DIR)
     assert set(json.loads(timings.read_text())) == {"parse", "build", "docs"}
 
 

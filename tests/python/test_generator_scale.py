@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import multiprocessing
 import os
 import socket
 from dataclasses import replace
@@ -116,17 +117,17 @@ def test_a_killed_generators_work_folder_is_removed_by_the_next_one(tmp_path: Pa
 def test_workers_start_by_spawn_where_the_platform_cannot_fork(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert generator.start_method_here("fork") == "fork"  # Linux, where the tests run
-    monkeypatch.setattr(generator.multiprocessing, "get_all_start_methods",
+    monkeypatch.setattr(multiprocessing, "get_all_start_methods",
                         lambda: ["spawn"])  # Windows
     assert generator.start_method_here("fork") == "spawn"
     asked: list[str] = []
-    get_context = generator.multiprocessing.get_context
+    get_context = multiprocessing.get_context
 
     def recording_get_context(method: str) -> Any:
         asked.append(method)
         return get_context(method)
 
-    monkeypatch.setattr(generator.multiprocessing, "get_context", recording_get_context)
+    monkeypatch.setattr(multiprocessing, "get_context", recording_get_context)
     # the same census, byte for byte, from spawned workers
     generate(small(tmp_path / "spawned", workers=2, first_year=2023))
     assert asked == ["spawn", "spawn"]  # the simulations (fork elsewhere), then the writers
@@ -140,8 +141,8 @@ def test_on_windows_no_work_folder_is_taken_for_abandoned(
     def kill(pid: int, signal: int) -> None:
         raise AssertionError("os.kill called")
 
-    monkeypatch.setattr(generator.os, "name", "nt")
-    monkeypatch.setattr(generator.os, "kill", kill)
+    monkeypatch.setattr(os, "name", "nt")
+    monkeypatch.setattr(os, "kill", kill)
     folder = tmp_path / f".census-work-{socket.gethostname()}-{2**22 + 1}-x1y2"
     folder.mkdir()
     assert generator.remove_abandoned_work(tmp_path / "census") == []

@@ -100,7 +100,7 @@ def test_publish_copies_only_public_models_with_their_comments(places: dict[str,
     assert query(serving, "select table_name, row_count, dbt_invocation_id from publication") == [
         ("fct_visits", 2000, "build-2")]
     parquet = places["parquet"] / "marts.fct_visits.parquet"
-    assert duckdb.sql(f"select count(*) from '{parquet}'").fetchall() == [(2000,)]
+    assert duckdb.execute(f"select count(*) from '{parquet}'").fetchall() == [(2000,)]
     assert sorted(p.name for p in places["parquet"].iterdir()) == [parquet.name]
     leftovers = [p.name for p in serving.parent.iterdir() if p.name.startswith(".")]
     assert leftovers == []

@@ -20,6 +20,7 @@ from carecensus.faults import Fault, inject_faults, read_manifest
 from carecensus.quality import (
     EXPECTATIONS_DIR,
     ExpectationOutcome,
+    Kind,
     Summary,
     build_suites,
     file_digest,
@@ -49,8 +50,8 @@ def faulty_raw(default_census_dir: Path, tmp_path_factory: pytest.TempPathFactor
     return summary, raw
 
 
-def expectation_count(kind: str) -> int:
-    return sum(len(s["expectations"]) for s in load_suites(kind))  # type: ignore[arg-type]
+def expectation_count(kind: Kind) -> int:
+    return sum(len(s["expectations"]) for s in load_suites(kind))
 
 
 def test_committed_suites_are_what_authoring_writes() -> None:

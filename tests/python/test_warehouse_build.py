@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -38,7 +39,7 @@ def faulty(default_census_dir: Path, tmp_path_factory: pytest.TempPathFactory
     con.close()
 
 
-def rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple[object, ...]]:
+def rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple[Any, ...]]:
     return con.execute(sql).fetchall()
 
 
@@ -69,7 +70,7 @@ def test_faulty_census_every_injected_fault_is_quarantined_with_its_class(
     files_flagged = {(f, c) for f, _, c in quarantined}
     missing = []
     for fault in manifest:
-        row = int(fault.row_number) if fault.row_number not in (None, "") else None
+        row = fault.row_number
         found = ((fault.file, row, fault.fault_class) in quarantined if row is not None
                  else (fault.file, fault.fault_class) in files_flagged)
         if not found:
