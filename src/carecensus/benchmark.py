@@ -1251,7 +1251,9 @@ class _Scale:
         on_warehouse = (VALIDATE_MART, PUBLISH, DOCS, RAW_DUCKDB, MODELS_SERIAL)
         wants_warehouse = not record.done(*on_warehouse)
         wants_manifest = wants_warehouse or not record.done(*incremental)
-        if not record.done(BUILD) or (wants_warehouse and not warehouse.exists()):
+        rebuild = record.done(BUILD) and wants_warehouse and not warehouse.exists()
+        refused = self._no_room_to_rebuild(run_dir, record) if rebuild else None
+        if not record.done(BUILD) or (rebuild and refused is None):
             # timed; or, when a stage still to measure needs the warehouse that a measured
             # build left and that is gone, built again untimed (the build's sample stays)
             timed = not record.done(BUILD)
@@ -1303,11 +1305,13 @@ class _Scale:
         built = record.facts.get("warehouse_bytes", 0)  # the warehouse's size as built
         spill = spill_bytes(samples.get(BUILD), built)
         if not record.done(RAW_DUCKDB):
-            samples[RAW_DUCKDB] = self._replay(run_dir, warehouse, manifest, spill, built)
+            samples[RAW_DUCKDB] = (Sample.missing(refused) if refused else
+                                   self._replay(run_dir, warehouse, manifest, spill, built))
             record.save()
         if not record.done(MODELS_SERIAL):
-            samples[MODELS_SERIAL] = self._models_serial(run_dir, raw, warehouse, built, spill,
-                                                         samples.get(RAW_DUCKDB))
+            samples[MODELS_SERIAL] = (Sample.missing(refused) if refused else
+                                      self._models_serial(run_dir, raw, warehouse, built, spill,
+                                                          samples.get(RAW_DUCKDB)))
             record.save()
         if not self.options.keep:
             # room for the incremental stage's warehouse (tens of GB at scale 100), even when a
@@ -1322,6 +1326,23 @@ class _Scale:
         if not self.options.keep:
             shutil.rmtree(run_dir, ignore_errors=True)
         return samples
+
+    @staticmethod
+    def _no_room_to_rebuild(run_dir: Path, record: RunRecord) -> str | None:
+        """Why the lost warehouse is not built again (untimed) for the stages still to measure
+        on it, or None. When only the replay and the serial run are left, both write every table
+        of it again inside it, so the disk must hold the rebuilt file and that rewrite: checked
+        before a rebuild that would be refused after it (1,921 s at scale 100)."""
+        built = record.facts.get("warehouse_bytes", 0)
+        if not built or not record.done(VALIDATE_MART, PUBLISH, DOCS):
+            return None  # a stage that only reads the warehouse is left, or its size is unknown
+        needed = built + rewrite_bytes(built, spill_bytes(record.samples.get(BUILD), built))
+        free = free_disk(run_dir)
+        if free >= needed:
+            return None
+        return (f"{_memory(free)} free disk; the warehouse is gone, and building it again "
+                f"({_memory(built)}) then writing every table of it again needs about "
+                f"{_memory(needed)}: not built again")
 
     def _note(self, text: str) -> None:
         self.result.note = f"{self.result.note}; {text}" if self.result.note else text

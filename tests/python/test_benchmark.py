@@ -554,6 +554,26 @@ def test_resume_builds_again_untimed_when_a_later_stage_needs_the_lost_warehouse
     assert scale.result.runs[0][bm.BUILD].value == 1.0  # the measured build's sample stays
 
 
+def test_resume_does_not_build_the_lost_warehouse_again_without_room_to_rewrite_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only the replay and the serial run are left, and the 10 GB warehouse is gone: building
+    it again and rewriting it needs 10 GB and 10 GB (0.8 times it and the margin). With 15 GB
+    free the rebuild would only be refused after it; with 20 GB it runs."""
+    _FakeStages(monkeypatch, stop_at=bm.RAW_DUCKDB)
+    with pytest.raises(_Stopped):
+        _one_run(tmp_path, resume=False)
+    (tmp_path / "work" / "scale-1" / "run-1" / "warehouse.duckdb").unlink()
+    stages = _FakeStages(monkeypatch, free=15 * GB)
+    run = _one_run(tmp_path, resume=True).result.runs[0]
+    assert not [c for c in stages.calls if "build" in c and "incremental" not in c], stages.calls
+    for metric in (bm.RAW_DUCKDB, bm.MODELS_SERIAL):
+        assert "about 20.00 GB: not built again" in (run[metric].reason or ""), run[metric]
+    assert run[bm.BUILD].value == 1.0
+    stages = _FakeStages(monkeypatch, free=20 * GB)
+    _one_run(tmp_path, resume=True)
+    assert stages.calls[:2] == ["dbt build again for its warehouse (untimed)", bm.RAW_DUCKDB]
+
+
 def test_a_failed_full_rebuild_is_not_emptied_and_runs_again_on_resume(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     stages = _FakeStages(monkeypatch, fail_at=bm.FULL_REBUILD)
