@@ -10,6 +10,7 @@ the DOM after the page's scripts have run, so a test sees what a reader would.
 from __future__ import annotations
 
 import html
+import json
 import os
 import re
 import shutil
@@ -23,6 +24,10 @@ from carecensus.dbt_runner import DOCS_AFTER_BUILD, run_dbt, target_dir
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser",
                        "/usr/bin/google-chrome")
 STATIC_SITE = "static_index.html"
+# The salt of the pseudonymous keys (macros/keys.sql): the compiled SQL that the site shows
+# carries it as a string literal. Its documented default is public; a deployment's own is not.
+SALT_VARIABLE = "CENSUS_KEY_SALT"
+SALT_PLACEHOLDER = "<CENSUS_KEY_SALT>"
 
 
 def generate(raw: Path | None = None, warehouse: Path | None = None,
@@ -47,13 +52,37 @@ def generate(raw: Path | None = None, warehouse: Path | None = None,
     return static_site(target)
 
 
-def static_site(target: Path) -> Path:
+def static_site(target: Path, environ: Mapping[str, str] | None = None) -> Path:
     """The single-file site that ``dbt docs generate --static`` wrote into the target folder
-    ``target``; RuntimeError when there is none."""
+    ``target``; RuntimeError when there is none. The site is the data dictionary that readers
+    pass around, so a salt of the deployment's own (``CENSUS_KEY_SALT`` in ``environ``, default
+    the process's environment) is replaced in it by a placeholder (:func:`without_salt`). The
+    compiled SQL elsewhere in ``target`` keeps it, as a build needs it."""
     site = target / STATIC_SITE
     if not site.exists():
         raise RuntimeError(f"dbt docs generate --static wrote no {site}")
+    salt = (os.environ if environ is None else environ).get(SALT_VARIABLE)
+    if salt:
+        text = site.read_text(encoding="utf-8")
+        redacted = without_salt(text, salt)
+        if redacted != text:
+            site.write_text(redacted, encoding="utf-8")
     return site
+
+
+def without_salt(page: str, salt: str) -> str:
+    """``page`` with the salt's string literals replaced by ``'<CENSUS_KEY_SALT>'``: in the
+    compiled SQL of DuckDB (an apostrophe doubled) or of Spark (escaped by a backslash), as the
+    site's embedded manifest encodes it in JSON (non-ASCII escaped or not). Only the quoted
+    literal is replaced, so that a short salt cannot rewrite the page's own code."""
+    literals = ("'" + salt.replace("'", "''") + "'",
+                "'" + salt.replace("\\", "\\\\").replace("'", "\\'") + "'")
+    forms = {json.dumps(literal, ensure_ascii=ascii_only)[1:-1]
+             for literal in literals for ascii_only in (True, False)}
+    placeholder = f"'{SALT_PLACEHOLDER}'"
+    for form in sorted(forms, key=len, reverse=True):
+        page = page.replace(form, placeholder)
+    return page
 
 
 def chromium() -> Path | None:

@@ -5,6 +5,7 @@ site's embedded JSON removed, so the test checks what the page shows, not what i
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -16,6 +17,8 @@ from carecensus.dbt_runner import load_manifest, run_dbt
 
 MODEL = "model.welsh_care_census.stg_cla__episodes"
 OTHER_MODEL = "model.welsh_care_census.stg_crcs__children"
+# a salt of a deployment's own: an apostrophe and a letter beyond ASCII, as a real one may have
+SALT = "docs-test salt of o'Neill, \u0175"
 
 
 @pytest.fixture(scope="module")
@@ -33,16 +36,18 @@ def browser() -> Path:
 @pytest.fixture(scope="module")
 def site(default_census_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The static site over a warehouse holding the staging models of the two pages we open
-    (built for real, so the catalog has their columns and types)."""
+    (built for real, so the catalog has their columns and types), keyed with a salt of its own."""
     work = tmp_path_factory.mktemp("docs_site")
     warehouse = work / "warehouse.duckdb"
-    built = run_dbt(("build", "--select", f"+{MODEL.split('.')[-1]}",
-                     f"+{OTHER_MODEL.split('.')[-1]}", "--exclude-resource-type", "test"),
-                    raw=default_census_dir, warehouse=warehouse, work=work, capture=True)
-    assert built.returncode == 0, built.stdout[-4000:]
-    # as the main job does it: the build's manifest (with its compiled SQL) is reused
-    return docs_site.generate(raw=default_census_dir, warehouse=warehouse, work=work,
-                              after_build=True)
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv(docs_site.SALT_VARIABLE, SALT)
+        built = run_dbt(("build", "--select", f"+{MODEL.split('.')[-1]}",
+                         f"+{OTHER_MODEL.split('.')[-1]}", "--exclude-resource-type", "test"),
+                        raw=default_census_dir, warehouse=warehouse, work=work, capture=True)
+        assert built.returncode == 0, built.stdout[-4000:]
+        # as the main job does it: the build's manifest (with its compiled SQL) is reused
+        return docs_site.generate(raw=default_census_dir, warehouse=warehouse, work=work,
+                                  after_build=True)
 
 
 @pytest.fixture(scope="module")
@@ -108,7 +113,33 @@ def test_site_after_build_shows_the_build_compiled_sql(site: Path) -> None:
     """The site reuses the build's manifest: the built model carries its compiled SQL."""
     build_manifest = site.with_name("manifest.json")
     assert load_manifest(build_manifest)["nodes"][MODEL].get("compiled_code")
-    assert build_manifest.read_text(encoding="utf-8") in site.read_text(encoding="utf-8")
+    embedded = docs_site.without_salt(build_manifest.read_text(encoding="utf-8"), SALT)
+    assert embedded in site.read_text(encoding="utf-8")
+
+
+def test_the_site_shows_no_salt_of_the_deployments_own(site: Path) -> None:
+    """The data dictionary is passed around; the salt would let a reader who knows a child's
+    case-system id find the child's key in the marts. The build's compiled SQL has it."""
+    compiled = load_manifest(site.with_name("manifest.json"))["nodes"][MODEL]["compiled_code"]
+    literal = "'" + SALT.replace("'", "''") + "'"
+    assert literal in compiled
+    page = site.read_text(encoding="utf-8")
+    assert "docs-test salt" not in page  # the salt's start, in any of its forms
+    assert f"'{docs_site.SALT_PLACEHOLDER}'" in page
+
+
+def test_without_salt_replaces_only_the_salts_literals() -> None:
+    salt = "s'\\\u0175"  # an apostrophe, a backslash, a letter beyond ASCII
+    duckdb_sql = "cast('s''\\\u0175' as TEXT) || 's'"
+    spark_sql = "cast('s\\'\\\\\u0175' as STRING)"
+    page = "var salt = 's'; " + json.dumps({"a": duckdb_sql, "b": spark_sql}) + " " + json.dumps(
+        {"a": duckdb_sql}, ensure_ascii=False)
+    redacted = docs_site.without_salt(page, salt)
+    assert redacted == "var salt = 's'; " + json.dumps({
+        "a": "cast('<CENSUS_KEY_SALT>' as TEXT) || 's'",
+        "b": "cast('<CENSUS_KEY_SALT>' as STRING)"}) + " " + json.dumps(
+        {"a": "cast('<CENSUS_KEY_SALT>' as TEXT) || 's'"})
+    assert docs_site.without_salt(page, "absent") == page
 
 
 def test_after_build_needs_the_build_manifest(tmp_path: Path) -> None:
