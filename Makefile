@@ -53,7 +53,8 @@ publish: setup
 ## The benchmark (not a test): stage times, peak memory, dbt vs raw DuckDB, incremental vs full
 ## rebuild, the Spark build at scale 1, medians of 3 runs per scale; writes data/reports/benchmark.md
 ## (docs/benchmark.md says where each target stands and holds the latest runs: paste a new report
-## at its top and move the one it replaces to the top of docs/benchmark-history.md). Scales 10
+## under its table of targets, update the table, and move the runs it replaces to the top of
+## docs/benchmark-history.md). Scales 10
 ## and 100 take hours. Without Java the Spark extras do not install; the run goes on and its
 ## report says why the Spark row is empty.
 benchmark: setup

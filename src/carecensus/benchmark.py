@@ -1248,11 +1248,12 @@ class _Scale:
             samples[PARSE] = self.dbt(PARSE, ("parse",), run_dir, raw, warehouse, "dbt-parse")
             record.save()
 
+        self._drop_published(run_dir, record)  # before the disk is judged (a --keep run's)
         on_warehouse = (VALIDATE_MART, PUBLISH, DOCS, RAW_DUCKDB, MODELS_SERIAL)
         wants_warehouse = not record.done(*on_warehouse)
-        wants_manifest = wants_warehouse or not record.done(*incremental)
         rebuild = record.done(BUILD) and wants_warehouse and not warehouse.exists()
         refused = self._no_room_to_rebuild(run_dir, record) if rebuild else None
+        wants_manifest = (wants_warehouse and refused is None) or not record.done(*incremental)
         if not record.done(BUILD) or (rebuild and refused is None):
             # timed; or, when a stage still to measure needs the warehouse that a measured
             # build left and that is gone, built again untimed (the build's sample stays)
@@ -1275,7 +1276,7 @@ class _Scale:
             record.facts["warehouse_bytes"] = warehouse.stat().st_size
             record.save()
         elif wants_manifest and not manifest.exists():
-            # only the incremental stage is left: it needs the project's manifest, not a build
+            # the stages left need the project's manifest, not a build
             self.dbt("dbt parse again for its manifest (untimed)", ("parse",), run_dir, raw,
                      warehouse, "dbt-parse-again")
             shutil.copyfile(run_dir / "target" / "manifest.json", manifest)
@@ -1297,11 +1298,7 @@ class _Scale:
             samples[DOCS], _ = self.run_stage(DOCS, "docs", run_dir, raw=raw,
                                               warehouse=warehouse, work=run_dir)
             record.save()
-        if not self.options.keep and record.done(PUBLISH, DOCS):
-            # nothing after the docs reads the serving file or Parquet: their room (29.7 GB at
-            # scale 100) goes to the replay's and the serial run's rewrite of the warehouse
-            (run_dir / "serving.duckdb").unlink(missing_ok=True)
-            shutil.rmtree(run_dir / "parquet", ignore_errors=True)
+        self._drop_published(run_dir, record)
         built = record.facts.get("warehouse_bytes", 0)  # the warehouse's size as built
         spill = spill_bytes(samples.get(BUILD), built)
         if not record.done(RAW_DUCKDB):
@@ -1326,6 +1323,14 @@ class _Scale:
         if not self.options.keep:
             shutil.rmtree(run_dir, ignore_errors=True)
         return samples
+
+    def _drop_published(self, run_dir: Path, record: RunRecord) -> None:
+        """Nothing after the docs reads the serving file or Parquet: once both are measured,
+        their room (29.7 GB at scale 100) goes to the replay's and the serial run's rewrite of
+        the warehouse (unless --keep)."""
+        if not self.options.keep and record.done(PUBLISH, DOCS):
+            (run_dir / "serving.duckdb").unlink(missing_ok=True)
+            shutil.rmtree(run_dir / "parquet", ignore_errors=True)
 
     @staticmethod
     def _no_room_to_rebuild(run_dir: Path, record: RunRecord) -> str | None:

@@ -565,7 +565,7 @@ def test_resume_does_not_build_the_lost_warehouse_again_without_room_to_rewrite_
     (tmp_path / "work" / "scale-1" / "run-1" / "warehouse.duckdb").unlink()
     stages = _FakeStages(monkeypatch, free=15 * GB)
     run = _one_run(tmp_path, resume=True).result.runs[0]
-    assert not [c for c in stages.calls if "build" in c and "incremental" not in c], stages.calls
+    assert "dbt build again for its warehouse (untimed)" not in stages.calls
     for metric in (bm.RAW_DUCKDB, bm.MODELS_SERIAL):
         assert "about 20.00 GB: not built again" in (run[metric].reason or ""), run[metric]
     assert run[bm.BUILD].value == 1.0
