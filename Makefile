@@ -54,9 +54,8 @@ publish: setup
 ## rebuild, the Spark build at scale 1, medians of 3 runs per scale; writes data/reports/benchmark.md
 ## (docs/benchmark.md says where each target stands and holds the latest runs: paste a new report
 ## under its table of targets, update the table, and move the runs it replaces to the top of
-## docs/benchmark-history.md). Scales 10
-## and 100 take hours. Without Java the Spark extras do not install; the run goes on and its
-## report says why the Spark row is empty.
+## docs/benchmark-history.md). Scales 10 and 100 take hours. Without Java the Spark extras do
+## not install; the run goes on and its report says why the Spark row is empty.
 benchmark: setup
 	-@$(MAKE) --no-print-directory spark-setup
 	$(BIN)/carecensus benchmark --scales $(or $(SCALES),1)
