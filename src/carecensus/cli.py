@@ -252,6 +252,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             return 1
     status = build.wait()
     if status == DOCS_FAILED:
+        docs_site.redact_site(target_dir())  # the page is written before a catalog error
         print("dbt build passed, dbt docs generate failed: nothing published, the serving file is "
               "unchanged", file=sys.stderr)
         return 1

@@ -48,33 +48,47 @@ def generate(raw: Path | None = None, warehouse: Path | None = None,
     result = run_dbt(arguments, raw=raw, warehouse=warehouse, work=work,
                      capture=work is not None)
     if result.returncode != 0:
+        redact_site(target)  # dbt writes the page before it reports a catalog error
         raise RuntimeError("dbt docs generate failed:\n" + (result.stdout or "")[-4000:])
     return static_site(target)
 
 
 def static_site(target: Path, environ: Mapping[str, str] | None = None) -> Path:
     """The single-file site that ``dbt docs generate --static`` wrote into the target folder
-    ``target``; RuntimeError when there is none. The site is the data dictionary that readers
-    pass around, so a salt of the deployment's own (``CENSUS_KEY_SALT`` in ``environ``, default
-    the process's environment) is replaced in it by a placeholder (:func:`without_salt`). The
-    compiled SQL elsewhere in ``target`` keeps it, as a build needs it."""
+    ``target``, with the salt replaced (:func:`redact_site`); RuntimeError when there is none."""
     site = target / STATIC_SITE
     if not site.exists():
         raise RuntimeError(f"dbt docs generate --static wrote no {site}")
-    salt = (os.environ if environ is None else environ).get(SALT_VARIABLE)
-    if salt:
-        text = site.read_text(encoding="utf-8")
-        redacted = without_salt(text, salt)
-        if redacted != text:
-            site.write_text(redacted, encoding="utf-8")
+    redact_site(target, environ)
     return site
+
+
+def redact_site(target: Path, environ: Mapping[str, str] | None = None) -> None:
+    """Replace a salt of the deployment's own (``CENSUS_KEY_SALT`` in ``environ``, default the
+    process's environment) by a placeholder in the single-file site in ``target``, if there is
+    one: the data dictionary that readers pass around. Only in the manifest the page embeds
+    (``manifest.json`` beside it, whose text the page holds as it is), so that a short salt
+    cannot rewrite the page's own script; in the whole page when that text is not found. The
+    manifest, compiled SQL and logs in dbt's folders keep the salt, as a build needs it."""
+    site = target / STATIC_SITE
+    salt = (os.environ if environ is None else environ).get(SALT_VARIABLE)
+    if not salt or not site.exists():
+        return
+    page = site.read_text(encoding="utf-8")
+    manifest = target / "manifest.json"
+    embedded = manifest.read_text(encoding="utf-8") if manifest.is_file() else ""
+    if embedded and embedded in page:
+        redacted = page.replace(embedded, without_salt(embedded, salt))
+    else:
+        redacted = without_salt(page, salt)
+    if redacted != page:
+        site.write_text(redacted, encoding="utf-8")
 
 
 def without_salt(page: str, salt: str) -> str:
     """``page`` with the salt's string literals replaced by ``'<CENSUS_KEY_SALT>'``: in the
     compiled SQL of DuckDB (an apostrophe doubled) or of Spark (escaped by a backslash), as the
-    site's embedded manifest encodes it in JSON (non-ASCII escaped or not). Only the quoted
-    literal is replaced, so that a short salt cannot rewrite the page's own code."""
+    site's embedded manifest encodes it in JSON (non-ASCII escaped or not)."""
     literals = ("'" + salt.replace("'", "''") + "'",
                 "'" + salt.replace("\\", "\\\\").replace("'", "\\'") + "'")
     forms = {json.dumps(literal, ensure_ascii=ascii_only)[1:-1]

@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -147,3 +148,44 @@ def test_after_build_needs_the_build_manifest(tmp_path: Path) -> None:
     not a site without its manifest."""
     with pytest.raises(RuntimeError, match="no manifest.json of a build"):
         docs_site.generate(work=tmp_path, after_build=True)
+
+
+def _write_site(target: Path, salt: str) -> str:
+    """A page as dbt writes it: its own script (which quotes 'auto'), then the manifest's text
+    as it is, with compiled SQL that carries ``salt``. Returns the script."""
+    target.mkdir(parents=True, exist_ok=True)
+    literal = "'" + salt.replace("'", "''") + "'"
+    manifest = json.dumps({"nodes": {"m": {"compiled_code": f"select {literal} as k"}}})
+    (target / "manifest.json").write_text(manifest, encoding="utf-8")
+    script = "var mode = 'auto'; "
+    (target / docs_site.STATIC_SITE).write_text(script + manifest, encoding="utf-8")
+    return script
+
+
+def test_the_salt_is_replaced_in_the_embedded_manifest_only(tmp_path: Path) -> None:
+    """A short salt that the page's own script also quotes ('auto') is left in the script."""
+    script = _write_site(tmp_path, "auto")
+    docs_site.redact_site(tmp_path, {docs_site.SALT_VARIABLE: "auto"})
+    page = (tmp_path / docs_site.STATIC_SITE).read_text(encoding="utf-8")
+    assert page == script + json.dumps(
+        {"nodes": {"m": {"compiled_code": "select '<CENSUS_KEY_SALT>' as k"}}})
+    # the default salt (no CENSUS_KEY_SALT) is public: nothing changes
+    _write_site(tmp_path, "auto")
+    before = (tmp_path / docs_site.STATIC_SITE).read_text(encoding="utf-8")
+    docs_site.redact_site(tmp_path, {})
+    assert (tmp_path / docs_site.STATIC_SITE).read_text(encoding="utf-8") == before
+
+
+def test_a_failed_docs_run_leaves_no_salt_in_the_page_it_wrote(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """dbt writes the page before it reports a catalog error, and the command then fails."""
+    def failing_docs(*args: object, **kwargs: object) -> SimpleNamespace:
+        _write_site(tmp_path / "target", SALT)
+        return SimpleNamespace(returncode=1, stdout="Encountered an error")
+
+    monkeypatch.setattr(docs_site, "run_dbt", failing_docs)
+    monkeypatch.setenv(docs_site.SALT_VARIABLE, SALT)
+    with pytest.raises(RuntimeError, match="dbt docs generate failed"):
+        docs_site.generate(work=tmp_path)
+    page = (tmp_path / "target" / docs_site.STATIC_SITE).read_text(encoding="utf-8")
+    assert "docs-test salt" not in page and "<CENSUS_KEY_SALT>" in page
