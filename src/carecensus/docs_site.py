@@ -79,6 +79,8 @@ def redact_site(target: Path, environ: Mapping[str, str] | None = None) -> None:
     embedded = manifest.read_text(encoding="utf-8") if manifest.is_file() else ""
     if embedded and embedded in page:
         redacted = page.replace(embedded, without_salt(embedded, salt))
+    elif embedded and without_salt(embedded, salt) in page:
+        return  # redacted already
     else:
         redacted = without_salt(page, salt)
     if redacted != page:

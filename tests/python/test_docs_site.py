@@ -169,6 +169,8 @@ def test_the_salt_is_replaced_in_the_embedded_manifest_only(tmp_path: Path) -> N
     page = (tmp_path / docs_site.STATIC_SITE).read_text(encoding="utf-8")
     assert page == script + json.dumps(
         {"nodes": {"m": {"compiled_code": "select '<CENSUS_KEY_SALT>' as k"}}})
+    docs_site.redact_site(tmp_path, {docs_site.SALT_VARIABLE: "auto"})  # again: the same page
+    assert (tmp_path / docs_site.STATIC_SITE).read_text(encoding="utf-8") == page
     # the default salt (no CENSUS_KEY_SALT) is public: nothing changes
     _write_site(tmp_path, "auto")
     before = (tmp_path / docs_site.STATIC_SITE).read_text(encoding="utf-8")
