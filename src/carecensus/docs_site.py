@@ -53,13 +53,13 @@ def generate(raw: Path | None = None, warehouse: Path | None = None,
     return static_site(target)
 
 
-def static_site(target: Path, environ: Mapping[str, str] | None = None) -> Path:
+def static_site(target: Path) -> Path:
     """The single-file site that ``dbt docs generate --static`` wrote into the target folder
     ``target``, with the salt replaced (:func:`redact_site`); RuntimeError when there is none."""
     site = target / STATIC_SITE
     if not site.exists():
         raise RuntimeError(f"dbt docs generate --static wrote no {site}")
-    redact_site(target, environ)
+    redact_site(target)
     return site
 
 

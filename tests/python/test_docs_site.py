@@ -118,12 +118,16 @@ def test_site_after_build_shows_the_build_compiled_sql(site: Path) -> None:
     assert embedded in site.read_text(encoding="utf-8")
 
 
+def _duckdb_literal(text: str) -> str:
+    """``text`` as a string literal of DuckDB's SQL (an apostrophe doubled)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
 def test_the_site_shows_no_salt_of_the_deployments_own(site: Path) -> None:
     """The data dictionary is passed around; the salt would let a reader who knows a child's
     case-system id find the child's key in the marts. The build's compiled SQL has it."""
     compiled = load_manifest(site.with_name("manifest.json"))["nodes"][MODEL]["compiled_code"]
-    literal = "'" + SALT.replace("'", "''") + "'"
-    assert literal in compiled
+    assert _duckdb_literal(SALT) in compiled
     page = site.read_text(encoding="utf-8")
     assert "docs-test salt" not in page  # the salt's start, in any of its forms
     assert f"'{docs_site.SALT_PLACEHOLDER}'" in page
@@ -154,7 +158,7 @@ def _write_site(target: Path, salt: str) -> str:
     """A page as dbt writes it: its own script (which quotes 'auto'), then the manifest's text
     as it is, with compiled SQL that carries ``salt``. Returns the script."""
     target.mkdir(parents=True, exist_ok=True)
-    literal = "'" + salt.replace("'", "''") + "'"
+    literal = _duckdb_literal(salt)
     manifest = json.dumps({"nodes": {"m": {"compiled_code": f"select {literal} as k"}}})
     (target / "manifest.json").write_text(manifest, encoding="utf-8")
     script = "var mode = 'auto'; "

@@ -254,7 +254,8 @@ def test_four_chained_views_are_allowed() -> None:
 
 def test_a_catalog_column_missing_from_yaml_is_a_finding() -> None:
     manifest = _finish(good_manifest())
-    catalog: dict[str, Any] = {"nodes": {mid("fct_orders"): {"columns": {"ID": {}, "VALUE": {}, "extra": {}}}}}
+    catalog: dict[str, Any] = {
+        "nodes": {mid("fct_orders"): {"columns": {"ID": {}, "VALUE": {}, "extra": {}}}}}
     findings = structure.check(manifest, catalog, exceptions=())
     assert [(f.rule, f.node, f.parent) for f in findings] == [
         ("undocumented_column", "fct_orders", "extra")]
